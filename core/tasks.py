@@ -1,0 +1,74 @@
+"""Tenant-aware background tasks on django-tasks' database backend (ARCHITECTURE §4).
+
+Every task, Wagtail's own included (`update_reference_index_task(app_label,
+model_name, pk)` carries no tenant), records the schema it was enqueued from
+and runs inside that schema. A task enqueued without a tenant fails loudly,
+unless it is a platform task listed in settings.CULTURE_PLATFORM_TASKS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.compat import normalize_json
+from django_tenants.utils import get_public_schema_name, schema_context
+
+TENANT_KEY = "tenant"
+
+
+class TaskWithoutTenant(RuntimeError):
+    """A tenant task was enqueued or found with no tenant schema recorded."""
+
+
+def _is_platform_task(task_path: str) -> bool:
+    return task_path in settings.CULTURE_PLATFORM_TASKS
+
+
+class TenantDatabaseBackend(DatabaseBackend):
+    def _schema_for(self, task) -> str:
+        schema = getattr(connection, "schema_name", get_public_schema_name())
+        if schema == get_public_schema_name() and not _is_platform_task(task.module_path):
+            raise TaskWithoutTenant(
+                f"Task {task.module_path} was enqueued outside any tenant; "
+                "enqueue it inside tenant_context()/a tenant request."
+            )
+        return schema
+
+    def _task_to_db_task(self, task, args, kwargs):
+        from django_tasks_db.models import DBTaskResult
+
+        # The schema is recorded beside the arguments so the worker can enter it.
+        schema = self._schema_for(task)
+        return DBTaskResult.objects.create(
+            id=self._get_id(),
+            args_kwargs=normalize_json({"args": args, "kwargs": kwargs, TENANT_KEY: schema}),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=task.run_after,
+            backend_name=self.alias,
+        )
+
+    async def _atask_to_db_task(self, task, args, kwargs):
+        from asgiref.sync import sync_to_async
+
+        return await sync_to_async(self._task_to_db_task)(task, args, kwargs)
+
+
+def schema_of(db_task_result: Any) -> str | None:
+    return (db_task_result.args_kwargs or {}).get(TENANT_KEY)
+
+
+def run_in_recorded_tenant(db_task_result: Any, run) -> None:
+    """Run `run(db_task_result)` inside the schema recorded at enqueue time."""
+    schema = schema_of(db_task_result)
+    if schema is None or (schema == get_public_schema_name() and not _is_platform_task(db_task_result.task_path)):
+        db_task_result.set_failed(
+            TaskWithoutTenant(f"Task {db_task_result.task_path} has no tenant recorded; refusing to run it.")
+        )
+        return
+    with schema_context(schema):
+        run(db_task_result)

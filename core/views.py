@@ -1,0 +1,73 @@
+"""Views every host answers: health check and the tenant's own media."""
+
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
+from django.http import FileResponse, Http404, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from .models import WorkerHeartbeat
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def _check_cache() -> str:
+    probe = uuid.uuid4().hex
+    for alias in settings.CACHES:
+        cache = caches[alias]
+        cache.set("healthz-probe", probe, 10)
+        if cache.get("healthz-probe") != probe:
+            return f"cache '{alias}' did not return what was stored"
+    return "ok"
+
+
+def _check_worker() -> str:
+    newest = WorkerHeartbeat.objects.order_by("-last_seen").values_list("last_seen", flat=True).first()
+    if newest is None:
+        return "no task worker has reported"
+    age = timezone.now() - newest
+    if age > timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE):
+        return f"last worker heartbeat {int(age.total_seconds())} s ago"
+    return "ok"
+
+
+@never_cache
+def healthz(request):
+    checks = {}
+    for name, check in (("database", _check_database), ("cache", _check_cache), ("worker", _check_worker)):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # a health check reports failures, it does not raise them
+            checks[name] = f"error: {exc.__class__.__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "fail", "tenant": connection.schema_name, "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+def serve_tenant_media(request, schema: str, path: str):
+    """Serve a file of the current tenant only: another tenant's schema in the URL is a 404."""
+    if schema != connection.schema_name:
+        raise Http404
+    root = (Path(settings.MEDIA_ROOT) / schema).resolve()
+    target = (root / path).resolve()
+    if root not in target.parents or not target.is_file():
+        raise Http404
+    content_type, _ = mimetypes.guess_type(target.name)
+    response = FileResponse(target.open("rb"), content_type=content_type or "application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,129 @@
+"""The demo world of PRODUCT.md: the national portal, provinces and a city, with logins.
+
+Idempotent: a second run creates nothing and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from accounts.services import ensure_account
+
+from . import services
+from .models import CultureSite
+
+DEMO_PASSWORD = "Wenhua-2026"  # noqa: S105 - published demo login, see README
+OPERATOR = ("operator", "Operator-2026")
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    slug: str
+    name: str
+    kind: str
+    region_code: str
+    parent: str | None
+    intro: str
+    extra_domains: tuple[str, ...] = ()
+
+
+DEMO_SITES = (
+    DemoSite(
+        "national",
+        "国家公共文化云",
+        "national",
+        "100000",
+        None,
+        "国家公共文化云汇聚全国各级公共文化机构的数字资源与服务：百姓大舞台、全国广场舞展演、"
+        "网络书香过大年、图书馆公开课，一站直达。",
+    ),
+    DemoSite(
+        "zhejiang",
+        "浙江文化云",
+        "province",
+        "330000",
+        "national",
+        "浙江省公共数字文化服务平台：活动预约、场馆导航、在线培训与“戏曲进校园”等特色资源。",
+    ),
+    DemoSite(
+        "sichuan",
+        "四川文化云",
+        "province",
+        "510000",
+        "national",
+        "四川省公共文化云：天府文化、非物质文化遗产展演、“乡村春晚”网络联动与数字方志。",
+    ),
+    DemoSite(
+        "liaoning",
+        "辽宁文化云",
+        "province",
+        "210000",
+        "national",
+        "辽宁省公共文化云：全省图书馆、文化馆的数字资源与文化志愿服务“阳光工程”。",
+    ),
+    DemoSite(
+        "dalian",
+        "大连文化云",
+        "city",
+        "210200",
+        "liaoning",
+        "大连市公共文化云：“唱大连、爱大连、舞动大连”广场舞大赛、社区文化生活馆与百姓戏曲馆。",
+        ("dalian-culture.localhost",),
+    ),
+)
+
+DEMO_ROLES = (("admin", "站点管理员"), ("editor", "编辑"), ("moderator", "审核员"))
+
+
+def demo_logins() -> list[tuple[str, str, str, str]]:
+    """(site name, role, username, password) for the README and `make run`'s banner."""
+    rows = [("全平台", "平台运营（超级管理员）", OPERATOR[0], OPERATOR[1])]
+    for site in DEMO_SITES:
+        for suffix, role in DEMO_ROLES:
+            rows.append((site.name, role, f"{site.slug}_{suffix}", DEMO_PASSWORD))
+    return rows
+
+
+def provision_demo(stdout=None) -> list[CultureSite]:
+    services.ensure_platform_tenant()
+    services.ensure_template()
+    ensure_account(*OPERATOR, display_name="平台运营", is_superuser=True)
+    sites = []
+    for demo in DEMO_SITES:
+        site = CultureSite.objects.filter(schema_name=demo.slug).first()
+        if site is None:
+            site = services.create_culture_site(
+                services.NewSite(
+                    slug=demo.slug,
+                    name=demo.name,
+                    kind=demo.kind,
+                    region_code=demo.region_code,
+                    parent_slug=demo.parent,
+                    extra_domains=list(demo.extra_domains),
+                )
+            )
+            if stdout:
+                stdout.write(f"created {demo.slug}")
+        _seed_demo_content(site, demo)
+        sites.append(site)
+    return sites
+
+
+def _seed_demo_content(site: CultureSite, demo: DemoSite) -> None:
+    from cms_pages.models import HomePage
+    from roles.services import grant_role
+
+    users = [
+        (ensure_account(f"{demo.slug}_{suffix}", DEMO_PASSWORD, display_name=f"{demo.name}{role}"), role)
+        for suffix, role in DEMO_ROLES
+    ]
+    with schema_context(site.schema_name), transaction.atomic():
+        for user, role in users:
+            grant_role(user, role)
+        home = HomePage.objects.get()
+        if not home.intro:  # never overwrite what an editor wrote
+            home.intro = f"<p>{demo.intro}</p>"
+            home.save_revision().publish()

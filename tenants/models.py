@@ -1,0 +1,56 @@
+"""Tenants: the national portal, provinces and cities, each in its own PostgreSQL schema."""
+
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class CultureSite(TenantMixin):
+    class Kind(models.TextChoices):
+        PLATFORM = "platform", "平台"
+        TEMPLATE = "template", "模板"
+        NATIONAL = "national", "国家"
+        PROVINCE = "province", "省级"
+        CITY = "city", "市级"
+
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("级别", max_length=16, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级站点", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    region_code = models.CharField("行政区划代码", max_length=6, blank=True)
+    is_active = models.BooleanField("启用", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Schemas are created by tenants.services (clone of the template, outside any
+    # transaction) and never dropped implicitly.
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    SERVED_KINDS = (Kind.NATIONAL, Kind.PROVINCE, Kind.CITY)
+
+    class Meta:
+        verbose_name = "文化云站点"
+        verbose_name_plural = "文化云站点"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.schema_name})"
+
+    @property
+    def slug(self) -> str:
+        return self.schema_name
+
+    @property
+    def is_served(self) -> bool:
+        return self.kind in self.SERVED_KINDS
+
+    def primary_url(self) -> str:
+        from core.urls_util import site_url
+
+        domain = self.get_primary_domain()
+        return site_url(domain.domain) if domain else ""
+
+
+class Domain(DomainMixin):
+    class Meta:
+        verbose_name = "域名"
+        verbose_name_plural = "域名"
