@@ -51,3 +51,18 @@ class TenantObservabilityMiddleware:
             except ImportError:  # sentry-sdk is a dependency, but the platform runs without it
                 pass
         return self.get_response(request)
+
+
+class TenantRedirectMiddleware:
+    """Wagtail's redirects, on tenant hosts only (the platform host has no Wagtail tables)."""
+
+    def __init__(self, get_response):
+        from wagtail.contrib.redirects.middleware import RedirectMiddleware
+
+        self.get_response = get_response
+        self.wagtail_redirects = RedirectMiddleware(get_response)
+
+    def __call__(self, request):
+        if connection.schema_name == get_public_schema_name():
+            return self.get_response(request)
+        return self.wagtail_redirects(request)

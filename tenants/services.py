@@ -197,14 +197,18 @@ def _create_schema_by_migrations(schema: str) -> None:
 def schemas_with_pending_migrations() -> list[str]:
     """Schemas (public first) whose django_migrations lack a migration on disk: one query each."""
     disk = {f"{app}.{name}" for app, name in MigrationLoader(None, ignore_no_migrations=True).disk_migrations}
-    schemas = [
-        get_public_schema_name(),
-        *CultureSite.objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True),
-    ]
-    pending = []
+    schemas = [get_public_schema_name()]
     with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('public.tenants_culturesite')")
+        if cursor.fetchone()[0] is not None:
+            schemas += CultureSite.objects.exclude(schema_name=get_public_schema_name()).values_list(
+                "schema_name", flat=True
+            )
+        pending = []
         for schema in schemas:
-            if not schema_exists(schema):
+            cursor.execute("SELECT to_regclass(%s)", [f'"{schema}".django_migrations'])
+            if cursor.fetchone()[0] is None:
+                pending.append(schema)
                 continue
             cursor.execute(f"SELECT app || '.' || name FROM \"{schema}\".django_migrations")
             if disk - {row[0] for row in cursor.fetchall()}:

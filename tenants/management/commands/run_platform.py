@@ -1,0 +1,98 @@
+"""`make run`: migrate what is behind, provision the demo world, start the worker and daphne."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django_tenants.utils import get_public_schema_name
+
+from core.urls_util import site_url
+from tenants import services
+from tenants.demo import demo_logins, provision_demo
+from tenants.models import CultureSite
+
+
+class Command(BaseCommand):
+    help = "Run the whole platform locally: database, migrations, demo world, task worker and web server."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("CULTURE_BIND", "127.0.0.1"))
+        parser.add_argument("--port", default=settings.PLATFORM_PORT)
+        parser.add_argument("--no-serve", action="store_true", help="prepare everything, then exit")
+
+    def handle(self, *, bind: str, port: str, no_serve: bool, **options):
+        started = time.monotonic()
+        self.migrate_what_is_behind()
+        provision_demo(stdout=self.stdout)
+        self.stdout.write(f"ready in {time.monotonic() - started:.1f} s")
+        if no_serve:
+            return
+        self.serve(bind, port)
+
+    def migrate_what_is_behind(self) -> None:
+        pending = services.schemas_with_pending_migrations()
+        if get_public_schema_name() in pending:
+            self.stdout.write("migrating the platform (public schema)...")
+            call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+        services.ensure_platform_tenant()
+        services.ensure_template()
+        pending = [s for s in services.schemas_with_pending_migrations() if s != get_public_schema_name()]
+        if pending:
+            self.stdout.write(f"migrating {len(pending)} tenant schema(s)...")
+            call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
+
+    def serve(self, bind: str, port: str) -> None:
+        python = sys.executable
+        children = [
+            subprocess.Popen([python, "manage.py", "run_worker"]),  # noqa: S603
+            subprocess.Popen([python, "-m", "daphne", "-b", bind, "-p", str(port), "core.asgi:application"]),  # noqa: S603
+        ]
+        self.print_banner()
+
+        def stop(signum, frame):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+            self.stderr.write("a platform process exited; stopping.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nstopping...")
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            if not os.environ.get("DATABASE_URL"):
+                from core.embedded_db import stop_embedded_postgres
+
+                stop_embedded_postgres()
+                self.stdout.write("embedded PostgreSQL stopped.")
+
+    def print_banner(self) -> None:
+        out = self.stdout
+        out.write(self.style.SUCCESS("\n文化云 Culture Cloud is running:"))
+        out.write(f"  platform directory   {site_url(settings.PLATFORM_DOMAIN)}")
+        out.write(f"  platform operator    {site_url(settings.PLATFORM_DOMAIN, '/operator/')}")
+        sites = CultureSite.objects.filter(kind__in=CultureSite.SERVED_KINDS).prefetch_related("domains")
+        for site in sites.order_by("region_code"):
+            for domain in site.domains.all():
+                out.write(
+                    f"  {site.name:<10}  {site_url(domain.domain):<45} admin: {site_url(domain.domain, '/admin/')}"
+                )
+        out.write("\nDemo logins:")
+        for site_name, role, username, password in demo_logins():
+            out.write(f"  {site_name:<10} {role:<14} {username:<20} {password}")
+        out.write("\nPress Ctrl-C to stop (the embedded PostgreSQL stops too).\n")

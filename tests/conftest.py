@@ -1,0 +1,60 @@
+"""Test fixtures: a real PostgreSQL (embedded, or DATABASE_URL) holding the demo world.
+
+The session starts from a freshly migrated test database and provisions the demo
+world once (platform row, migrated template, national/zhejiang/sichuan/liaoning/
+dalian cloned from it). Tests marked `django_db` run inside a rolled-back
+transaction; tests that create tenants (DDL, which must not run inside a
+transaction) use the `committed_db` fixture, which removes whatever they created.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django_tenants.utils import get_public_schema_name
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from tenants.demo import provision_demo
+
+    with django_db_blocker.unblock():
+        provision_demo()
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_between_tests():
+    yield
+    connection.set_schema_to_public()
+
+
+def _schemas() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace")
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.fixture
+def committed_db(django_db_blocker):
+    """Real commits, outside any test transaction; tenants and schemas created here are removed after."""
+    from tenants.models import CultureSite, Domain
+
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        sites_before = set(CultureSite.objects.values_list("pk", flat=True))
+        domains_before = set(Domain.objects.values_list("pk", flat=True))
+        schemas_before = _schemas()
+        yield
+        connection.set_schema_to_public()
+        Domain.objects.exclude(pk__in=domains_before).delete()
+        CultureSite.objects.exclude(pk__in=sites_before).delete()
+        with connection.cursor() as cursor:
+            for schema in _schemas() - schemas_before:
+                cursor.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def public_schema():
+    connection.set_schema_to_public()
+    return get_public_schema_name()
