@@ -301,9 +301,10 @@ def _served_site(slug: str) -> CultureSite:
 
 def set_site_active(slug: str, active: bool) -> CultureSite:
     """Close (or reopen) a tenant: closed sites answer every request with a "site closed" page."""
-    site = _served_site(slug)
-    if site.is_active != active:
-        site.is_active = active
-        site.save(update_fields=["is_active"])
-        logger.info("tenant %s %s", slug, "reopened" if active else "closed")
+    with schema_context(get_public_schema_name()):
+        site = _served_site(slug)
+        if site.is_active != active:
+            site.is_active = active
+            site.save(update_fields=["is_active"])
+            logger.info("tenant %s %s", slug, "reopened" if active else "closed")
     return site
