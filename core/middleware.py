@@ -36,21 +36,21 @@ class CultureTenantMiddleware(TenantMainMiddleware):
 
 
 class TenantObservabilityMiddleware:
-    """Tags Sentry's scope for this request with the tenant."""
+    """Tags Sentry events of this request with the tenant, in a scope of the request's own."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        tenant = getattr(request, "tenant", None)
-        if tenant is not None:
-            try:
-                import sentry_sdk
+        import sentry_sdk
 
-                sentry_sdk.get_isolation_scope().set_tag("tenant", tenant.schema_name)
-            except ImportError:  # sentry-sdk is a dependency, but the platform runs without it
-                pass
-        return self.get_response(request)
+        tenant = getattr(request, "tenant", None)
+        # A fresh isolation scope per request: a tag set for one tenant never sticks
+        # to the next request served by the same thread.
+        with sentry_sdk.isolation_scope() as scope:
+            if tenant is not None:
+                scope.set_tag("tenant", tenant.schema_name)
+            return self.get_response(request)
 
 
 class TenantRedirectMiddleware:

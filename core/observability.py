@@ -22,7 +22,6 @@ def init_sentry(dsn: str, **options) -> None:
         integrations=[DjangoIntegration()],
         environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
         traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
-        send_default_pii=False,
         before_send=tag_event_with_tenant,
         **options,
     )

@@ -15,12 +15,20 @@ from django_tenants.utils import get_public_schema_name
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb):
+    """Always create the test database (pytest-django would skip it when only `committed_db` tests run)."""
+    from django.test.utils import setup_databases, teardown_databases
+
     from tenants.demo import provision_demo
 
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=0, interactive=False, keepdb=django_db_keepdb, aliases={"default"})
         provision_demo()
         connection.set_schema_to_public()
+    yield
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        teardown_databases(db_cfg, verbosity=0, keepdb=django_db_keepdb)
 
 
 @pytest.fixture(autouse=True)
@@ -36,11 +44,12 @@ def _schemas() -> set[str]:
 
 
 @pytest.fixture
-def committed_db(django_db_blocker):
+def committed_db(django_db_setup, django_db_blocker):
     """Real commits, outside any test transaction; tenants and schemas created here are removed after."""
     from tenants.models import CultureSite, Domain
 
     with django_db_blocker.unblock():
+        assert connection.settings_dict["NAME"].startswith("test_"), "committed_db must never touch a real database"
         connection.set_schema_to_public()
         sites_before = set(CultureSite.objects.values_list("pk", flat=True))
         domains_before = set(Domain.objects.values_list("pk", flat=True))
