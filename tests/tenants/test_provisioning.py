@@ -182,3 +182,15 @@ def test_demo_provisioning_is_idempotent(committed_db):
     before = snapshot()
     provision_demo()
     assert snapshot() == before
+
+
+def test_provisioning_task_creates_the_site_in_the_background(committed_db):
+    from tenants.tasks import provision_culture_site_task
+    from tests.core.test_tasks import run
+
+    connection.set_schema_to_public()
+    result = provision_culture_site_task.enqueue(
+        slug="hangzhou", name="杭州文化云", kind="city", region_code="330100", parent_slug="zhejiang"
+    )
+    assert run(result.id).return_value == "hangzhou"
+    assert CultureSite.objects.get(schema_name="hangzhou").name == "杭州文化云"
