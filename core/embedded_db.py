@@ -9,6 +9,7 @@ running after a command exits so the next ``manage.py`` call is instant, and
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import warnings
@@ -25,6 +26,8 @@ def pgdata_dir() -> Path:
 def _server():
     # pgserver warns when XDG_RUNTIME_DIR is unset (it then uses /tmp); harmless.
     warnings.filterwarnings("ignore", module="platformdirs")
+    # pgserver logs every start-up step at INFO; only problems are worth a line.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     import pgserver
 
     pgdata = pgdata_dir()
