@@ -79,3 +79,15 @@ def test_platform_task_may_run_without_tenant(monkeypatch, settings):
     connection.set_schema_to_public()
     result = report_schema.enqueue()
     assert run(result.id).return_value == "public"
+
+
+def test_every_task_queued_by_provisioning_succeeds_in_its_tenant():
+    """Provisioning the demo world queues Wagtail's search and reference-index tasks in six schemas."""
+    queued = DBTaskResult.objects.ready()
+    schemas = {row.args_kwargs["tenant"] for row in queued}
+    assert {"template", "zhejiang", "sichuan", "dalian"} <= schemas
+    for result_id in list(queued.values_list("id", flat=True)):
+        run(result_id)
+    failed = DBTaskResult.objects.filter(status=TaskResultStatus.FAILED)
+    assert [(r.task_path, r.args_kwargs, r.traceback) for r in failed] == []
+    assert not DBTaskResult.objects.ready().exists()
