@@ -50,20 +50,13 @@ def test_clone_creates_a_complete_site(committed_db, client):
     assert client.get("/", HTTP_HOST="hangzhou-culture.localhost").status_code == 200
 
 
+def create_hangzhou_by_command(region: str) -> None:
+    args = "--slug hangzhou --name 杭州 --kind city --parent zhejiang --region".split() + [region]
+    call_command("create_culture_site", *args)
+
+
 def test_create_command(committed_db):
-    call_command(
-        "create_culture_site",
-        "--slug",
-        "hangzhou",
-        "--name",
-        "杭州",
-        "--kind",
-        "city",
-        "--parent",
-        "zhejiang",
-        "--region",
-        "330100",
-    )
+    create_hangzhou_by_command("330100")
     assert CultureSite.objects.get(schema_name="hangzhou").name == "杭州"
 
 
@@ -126,19 +119,7 @@ def test_bad_input_gets_a_clear_message_and_leaves_nothing(committed_db, overrid
 def test_bad_input_through_the_command_is_a_clean_error(committed_db):
     before = _state()
     with pytest.raises(CommandError, match="region_code: 未知的行政区划代码"):
-        call_command(
-            "create_culture_site",
-            "--slug",
-            "hangzhou",
-            "--name",
-            "杭州",
-            "--kind",
-            "city",
-            "--parent",
-            "zhejiang",
-            "--region",
-            "339999",
-        )
+        create_hangzhou_by_command("339999")
     assert _state() == before
 
 
