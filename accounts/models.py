@@ -2,9 +2,14 @@
 
 from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.db import models
+from django.db.models import Q
+
+from accounts.crypto import EncryptedCharField
+from accounts.personal_data import mask_id_number, mask_mobile, mask_name
+from accounts.tenant_cache import TenantScopedPermissionCacheMixin
 
 
-class User(AbstractUser):
+class User(TenantScopedPermissionCacheMixin, AbstractUser):
     # Roles are per tenant: the through models live in the tenant app `roles`,
     # so a membership row exists only in the schema of the tenant that granted it.
     groups = models.ManyToManyField(
@@ -24,7 +29,60 @@ class User(AbstractUser):
         verbose_name="个人权限",
     )
 
+    # Real-name data, encrypted at rest (accounts.crypto). Set it only through
+    # accounts.services.set_personal_data, which validates, normalises and keeps the
+    # blind indexes below in step; find users by it only through those indexes.
+    # Not editable, so no generated ModelForm can write a value past that function.
+    real_name = EncryptedCharField("姓名", blank=True, default="", editable=False)
+    id_number = EncryptedCharField("身份证号", blank=True, default="", editable=False)
+    id_number_index = models.CharField("身份证号索引", max_length=64, blank=True, default="", editable=False)
+    mobile = EncryptedCharField("手机号", blank=True, default="", editable=False)
+    mobile_index = models.CharField("手机号索引", max_length=64, blank=True, default="", editable=False)
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         verbose_name = "用户"
         verbose_name_plural = "用户"
+        # One person, one account: an ID number or phone may belong to one account only.
+        # Partial, because most accounts have not filled them in ("").
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number_index"],
+                condition=~Q(id_number_index=""),
+                name="accounts_user_id_number_index_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["mobile_index"],
+                condition=~Q(mobile_index=""),
+                name="accounts_user_mobile_index_unique",
+            ),
+        ]
+
+    # Masked values for pages, admin lists and exports; showing the plaintext is for
+    # viewers whose role explicitly allows it, and is the caller's decision.
+    @property
+    def masked_real_name(self) -> str:
+        return mask_name(self.real_name)
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.mobile)
+
+
+class LoginThrottle(models.Model):
+    """Failed sign-ins per account (hashed identifier) and per client address (accounts.lockout)."""
+
+    key = models.CharField(max_length=100, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "登录失败计数"
+
+    def __str__(self) -> str:
+        return self.key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import connection
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -66,3 +68,29 @@ class TenantRedirectMiddleware:
         if connection.schema_name == get_public_schema_name():
             return self.get_response(request)
         return self.wagtail_redirects(request)
+
+
+def shared_cookie_domain(host: str) -> str | None:
+    """The cookie domain that reaches every tenant under the platform domain, or None for other hosts."""
+    hostname = host.split(":")[0].lower().rstrip(".")
+    platform = settings.PLATFORM_DOMAIN
+    if hostname == platform or hostname.endswith("." + platform):
+        return platform
+    return None
+
+
+class PlatformSessionMiddleware(SessionMiddleware):
+    """One session cookie for the platform host and every tenant under it: log in once, be
+    logged in on all of them; log out (the session is deleted) and be logged out on all.
+
+    Hosts outside the platform domain (a tenant's own domain) keep a host-only cookie — a
+    browser would refuse the platform-domain one there — and sign in through the national
+    account service over OpenID Connect instead.
+    """
+
+    def process_response(self, request, response):
+        response = super().process_response(request, response)
+        morsel = response.cookies.get(settings.SESSION_COOKIE_NAME)
+        if morsel is not None:
+            morsel["domain"] = shared_cookie_domain(request.get_host()) or ""
+        return response

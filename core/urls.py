@@ -9,6 +9,8 @@ from core import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("", include("accounts.urls")),
+    path("", include("roles.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     re_path(r"^media/(?P<schema>[a-z0-9_]+)/(?P<path>.+)$", views.serve_tenant_media, name="tenant_media"),

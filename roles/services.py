@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+
+from .models import Invitation, Membership
 
 SITE_ADMIN = "站点管理员"
 EDITOR = "编辑"
 MODERATOR = "审核员"
 VOLUNTEER_COORDINATOR = "志愿者管理员"
 TRAINING_MANAGER = "培训管理员"
-DEFAULT_ROLES = (SITE_ADMIN, EDITOR, MODERATOR, VOLUNTEER_COORDINATOR, TRAINING_MANAGER)
+# Volunteers, trainees and the public who joined this site: no admin access.
+MEMBER = "成员"
+STAFF_ROLES = (SITE_ADMIN, EDITOR, MODERATOR, VOLUNTEER_COORDINATOR, TRAINING_MANAGER)
+DEFAULT_ROLES = (*STAFF_ROLES, MEMBER)
+INVITATION_DAYS = 7
 
 # Wagtail's own migrations create these two groups; they become our editor and moderator.
 _WAGTAIL_DEFAULT_GROUPS = {"Editors": EDITOR, "Moderators": MODERATOR}
@@ -86,7 +98,107 @@ def ensure_default_roles(root_page: Page | None = None) -> dict[str, Group]:
 
 def grant_role(user, role_name: str) -> None:
     """Give `user` a role in the current tenant (idempotent)."""
-    from .models import Membership
-
     group = Group.objects.get(name=role_name)
     Membership.objects.get_or_create(user=user, group=group)
+
+
+# --- members of the current tenant ---------------------------------------------------------
+
+
+def members():
+    """People with any role in the current tenant; never the users of other tenants."""
+    return get_user_model().objects.filter(pk__in=Membership.objects.values("user_id"))
+
+
+def role_names_of(user) -> list[str]:
+    return list(Membership.objects.filter(user=user).order_by("group__name").values_list("group__name", flat=True))
+
+
+def join_as_member(user) -> None:
+    """A person who registers on (or is invited to) a tenant becomes one of its members."""
+    if not Membership.objects.filter(user=user).exists():
+        grant_role(user, MEMBER)
+
+
+def _check_role_names(role_names: list[str]) -> list[Group]:
+    unknown = sorted(set(role_names) - set(DEFAULT_ROLES))
+    if unknown:
+        raise ValidationError({"roles": f"未知的角色：{'、'.join(unknown)}。"})
+    return list(Group.objects.filter(name__in=role_names))
+
+
+@transaction.atomic
+def set_member_roles(member, role_names: list[str]) -> None:
+    """Replace a member's roles in this tenant. The site keeps at least one site admin."""
+    groups = _check_role_names(role_names or [MEMBER])
+    if SITE_ADMIN not in role_names and Membership.objects.filter(user=member, group__name=SITE_ADMIN).exists():
+        other_admins = Membership.objects.filter(group__name=SITE_ADMIN).exclude(user=member)
+        if not other_admins.filter(user__is_active=True).exists():
+            raise ValidationError({"roles": "本站至少需要一位站点管理员。"})
+    Membership.objects.filter(user=member).exclude(group__in=groups).delete()
+    for group in groups:
+        Membership.objects.get_or_create(user=member, group=group)
+
+
+@transaction.atomic
+def remove_member(member) -> None:
+    """Take every role in this tenant away from a person; the global account stays untouched."""
+    set_member_roles(member, [])  # enforces the last-site-admin rule first
+    Membership.objects.filter(user=member).delete()
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+
+def invite(*, invited_by, role_names: list[str], email: str = "", mobile: str = "") -> Invitation:
+    """Invite one person by email or mobile number to join this tenant with roles."""
+    from accounts.crypto import blind_index
+    from accounts.personal_data import mask_mobile, normalize_mobile
+
+    email, mobile = (email or "").strip().lower(), (mobile or "").strip()
+    if bool(email) == bool(mobile):
+        raise ValidationError({"email": "请填写被邀请人的邮箱或手机号（二选一）。"})
+    if email:
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError({"email": "邮箱格式不正确。"}) from None
+    if mobile:
+        mobile = normalize_mobile(mobile)  # raises a ValidationError naming 手机号
+    groups = _check_role_names(role_names)
+    if not groups:
+        raise ValidationError({"roles": "请至少选择一个角色。"})
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            email=email,
+            mobile_index=blind_index("mobile", mobile) if mobile else "",
+            mobile_masked=mask_mobile(mobile) if mobile else "",
+            invited_by=invited_by,
+            expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+        )
+        invitation.roles.set(groups)
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(token: str, user) -> Invitation:
+    invitation = Invitation.objects.select_for_update().filter(token=token).first()
+    if invitation is None:
+        raise ValidationError({"token": "邀请链接无效。"})
+    if invitation.accepted_at is not None:
+        raise ValidationError({"token": "这个邀请已经使用过了。"})
+    if invitation.expires_at <= timezone.now():
+        raise ValidationError({"token": "邀请链接已过期，请联系站点管理员重新邀请。"})
+    if invitation.email and invitation.email != (user.email or "").lower():
+        raise ValidationError({"token": "这个邀请发给了其他邮箱，请用被邀请的账号登录。"})
+    if invitation.mobile_index and invitation.mobile_index != user.mobile_index:
+        raise ValidationError({"token": "这个邀请发给了其他手机号，请用被邀请的账号登录。"})
+    for group in invitation.roles.all():
+        Membership.objects.get_or_create(user=user, group=group)
+    Membership.objects.filter(user=user, group__name=MEMBER).exclude(group__in=invitation.roles.all()).delete()
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return invitation

@@ -9,7 +9,7 @@ from . import services
 from .forms import NewSiteForm
 from .models import CultureSite
 
-operator_required = user_passes_test(lambda u: u.is_active and u.is_superuser, login_url="operator_login")
+operator_required = user_passes_test(lambda u: u.is_active and u.is_superuser, login_url="login")
 
 
 def directory(request):

@@ -86,7 +86,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.TenantObservabilityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.middleware.PlatformSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -212,8 +212,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "operator_login"
-LOGIN_REDIRECT_URL = "operator_home"
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/me/"
+WAGTAILADMIN_LOGIN_URL = "login"
+# Lock an account (and an IP address) for LOGIN_LOCKOUT_SECONDS after LOGIN_MAX_FAILURES failures.
+LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", str(15 * 60)))
+# Behind a reverse proxy that sets X-Forwarded-For, count failures per client address.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 60 * 60
+
+# --- Email ------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"文化云 <noreply@{PLATFORM_DOMAIN}>")
+
+# --- Personal data ----------------------------------------------------------
+# Real-name data is encrypted at rest (accounts.crypto). PERSONAL_DATA_KEYS: comma-separated
+# Fernet keys, newest first (the first encrypts, all decrypt; after adding a key run
+# `manage.py rotate_personal_data_keys`, then drop the old one). PERSONAL_DATA_INDEX_KEY:
+# HMAC key of the blind indexes. Unset: both derived from SECRET_KEY (development only).
+PERSONAL_DATA_KEYS = [key.strip() for key in os.environ.get("PERSONAL_DATA_KEYS", "").split(",") if key.strip()]
+PERSONAL_DATA_INDEX_KEY = os.environ.get("PERSONAL_DATA_INDEX_KEY", "")
 
 # --- Observability ----------------------------------------------------------
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")

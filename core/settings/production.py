@@ -2,15 +2,30 @@
 
 import os
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import PLATFORM_DOMAIN
+from .base import PERSONAL_DATA_INDEX_KEY, PERSONAL_DATA_KEYS, PLATFORM_DOMAIN
 
 DEBUG = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of at least 50 characters.")
+
+# Real-name data must never be encrypted with keys derived from SECRET_KEY in production.
+if not PERSONAL_DATA_KEYS:
+    raise ImproperlyConfigured(
+        "PERSONAL_DATA_KEYS must be set: comma-separated Fernet keys, newest first "
+        '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").'
+    )
+for _position, _key in enumerate(PERSONAL_DATA_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(f"PERSONAL_DATA_KEYS: key #{_position} is not a valid Fernet key.") from None
+if len(PERSONAL_DATA_INDEX_KEY) < 32:
+    raise ImproperlyConfigured("PERSONAL_DATA_INDEX_KEY must be set to a random string of at least 32 characters.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = True

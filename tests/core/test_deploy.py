@@ -28,7 +28,15 @@ def random_secret_key(length: int = 60) -> str:
 def production_env(**overrides: str | None) -> dict[str, str]:
     """This process's environment (so the same database: DATABASE_URL, or the embedded
     server with CULTURE_DB_NAME), switched to the production settings."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings.production", "SECRET_KEY": random_secret_key()}
+    from cryptography.fernet import Fernet
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "core.settings.production",
+        "SECRET_KEY": random_secret_key(),
+        "PERSONAL_DATA_KEYS": Fernet.generate_key().decode(),
+        "PERSONAL_DATA_INDEX_KEY": secrets.token_urlsafe(40),
+    }
     for name, value in overrides.items():
         if value is None:
             env.pop(name, None)
@@ -76,3 +84,18 @@ def test_collectstatic_runs_without_a_database(tmp_path):
 def test_entrypoint_is_valid_posix_shell():
     result = subprocess.run(["sh", "-n", str(REPO_ROOT / "docker" / "entrypoint.sh")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"PERSONAL_DATA_KEYS": None}, "PERSONAL_DATA_KEYS must be set"),
+        ({"PERSONAL_DATA_KEYS": "not-a-fernet-key"}, "key #1 is not a valid Fernet key"),
+        ({"PERSONAL_DATA_INDEX_KEY": "short"}, "PERSONAL_DATA_INDEX_KEY must be set"),
+    ],
+)
+def test_production_refuses_to_start_without_personal_data_keys(overrides, message):
+    env = production_env(DATABASE_URL=UNUSED_DATABASE_URL, **overrides)
+    result = run(["-c", "import django; django.setup()"], env)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr

@@ -20,7 +20,7 @@ def operator_client(client, committed_db):
 def test_operator_pages_need_a_platform_operator(client):
     response = client.get("/operator/", HTTP_HOST=PLATFORM)
     assert response.status_code == 302
-    assert response["Location"].startswith("/operator/login/")
+    assert response["Location"].startswith("/accounts/login/")
 
 
 def test_operator_creates_a_site_from_the_form(operator_client):

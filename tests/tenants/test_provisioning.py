@@ -41,6 +41,7 @@ def test_clone_creates_a_complete_site(committed_db, client):
             "审核员",
             "志愿者管理员",
             "培训管理员",
+            "成员",
         }
         assert Branding.for_site(wagtail_site).site_name == "杭州文化云"
 

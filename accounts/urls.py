@@ -1,0 +1,22 @@
+"""Account URLs, mounted on the platform host and on every tenant host."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
+    path("accounts/register/", views.register, name="register"),
+    path("accounts/password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password/reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/complete/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
+    ),
+    path("me/", views.personal_centre, name="personal_centre"),
+]

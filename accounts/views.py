@@ -1,0 +1,102 @@
+"""Account pages on every host: sign in, sign out, register, reset a password, personal centre."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from . import services
+from .forms import LoginForm, PersonalDataForm, RegistrationForm
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if any(e.code == "locked" for e in form.non_field_errors().as_data()):
+            response.status_code = 429
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "/"
+
+
+def _safe_next(request, fallback: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def register(request):
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request, "/me/"))
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.register_account(
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data["display_name"],
+                **form.cleaned_data["identifier"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error("identifier" if field in ("email", "mobile") else None, errors)
+        else:
+            login(request, user, backend="accounts.backends.AccountBackend")
+            services.join_current_site(user)
+            messages.success(request, "注册成功，欢迎加入文化云！")
+            return redirect(_safe_next(request, "/me/"))
+    return render(request, "accounts/register.html", {"form": form, "next": _safe_next(request, "")})
+
+
+@login_required
+def personal_centre(request):
+    user = request.user
+    form = PersonalDataForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if v.strip()}
+        try:
+            services.set_personal_data(user, **changes)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "个人信息已保存。")
+            return redirect("personal_centre")
+    return render(
+        request,
+        "accounts/personal_centre.html",
+        {"form": form, "roles": services.roles_in_current_site(user)},
+    )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    # The link is built from this request's host, so it opens on the tenant where it was asked for.
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
