@@ -40,8 +40,8 @@ MODE = sys.argv[1]
 DB_WAIT_SECONDS = float(os.environ.get("DB_WAIT_SECONDS", "60"))
 MIGRATION_WAIT_SECONDS = float(os.environ.get("MIGRATION_WAIT_SECONDS", "900"))
 ENSURE_PLATFORM = (
-    "from tenants.services import ensure_platform_tenant, ensure_template; "
-    "ensure_platform_tenant(); ensure_template()"
+    "from tenants.services import ensure_platform_tenant, ensure_template, sync_default_roles; "
+    "ensure_platform_tenant(); ensure_template(); sync_default_roles()"
 )
 
 

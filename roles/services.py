@@ -52,6 +52,7 @@ _MODEL_PERMS = {
     SITE_ADMIN: [
         ("wagtailadmin", "access_admin"),
         ("themes", "change_branding"),
+        ("roles", "manage_members"),
         ("wagtailcore", "add_site"),
         ("wagtailcore", "change_site"),
     ],
@@ -166,7 +167,10 @@ def invite(*, invited_by, role_names: list[str], email: str = "", mobile: str = 
         except ValidationError:
             raise ValidationError({"email": "邮箱格式不正确。"}) from None
     if mobile:
-        mobile = normalize_mobile(mobile)  # raises a ValidationError naming 手机号
+        try:
+            mobile = normalize_mobile(mobile)
+        except ValidationError as exc:
+            raise ValidationError({"mobile": exc.messages}) from None
     groups = _check_role_names(role_names)
     if not groups:
         raise ValidationError({"roles": "请至少选择一个角色。"})

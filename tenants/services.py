@@ -310,6 +310,25 @@ def _set_up_site_content(site: CultureSite, hostname: str) -> None:
     ensure_branding(wagtail_site, site.name)
 
 
+def sync_default_roles() -> list[str]:
+    """Bring the default roles of the template and every tenant up to date (after an upgrade that
+    added permissions). Idempotent; returns the schemas it visited."""
+    from wagtail.models import Site
+
+    from roles.services import ensure_default_roles
+
+    schemas = list(
+        CultureSite.objects.filter(kind__in=[*CultureSite.SERVED_KINDS, Kind.TEMPLATE]).values_list(
+            "schema_name", flat=True
+        )
+    )
+    for schema in schemas:
+        with schema_context(schema), transaction.atomic():
+            site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+            ensure_default_roles(root_page=site.root_page if site else None)
+    return schemas
+
+
 def _remove_partial_site(slug: str, *, drop_schema: bool, delete_row: bool) -> None:
     connection.set_schema_to_public()
     if delete_row:

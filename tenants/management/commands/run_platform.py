@@ -47,6 +47,7 @@ class Command(BaseCommand):
         if pending:
             self.stdout.write(f"migrating {len(pending)} tenant schema(s)...")
             call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
+            services.sync_default_roles()
 
     def serve(self, bind: str, port: str) -> None:
         python = sys.executable

@@ -1,0 +1,216 @@
+"""Register once, sign in with mobile/email/username, one session for every tenant host, lock-out, reset."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django_tenants.utils import schema_context
+
+from accounts.models import LoginThrottle
+from tenants.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+ZJ = "zhejiang.culture.localhost"
+SC = "sichuan.culture.localhost"
+User = get_user_model()
+
+
+def register(client, identifier, host=ZJ, password="Shuxiang-2026!", **extra):
+    return client.post(
+        "/accounts/register/",
+        {"identifier": identifier, "password1": password, "password2": password, **extra},
+        HTTP_HOST=host,
+    )
+
+
+def test_register_with_mobile_joins_this_site_only_and_masks_the_number(client):
+    response = register(client, "+86 139-1234-5678", display_name="书香")
+    assert response.status_code == 302 and response["Location"] == "/me/"
+    user = User.objects.get(first_name="书香")
+    assert user.mobile == "13912345678" and user.username.startswith("u")
+    with schema_context("zhejiang"):
+        assert list(user.groups.values_list("name", flat=True)) == ["成员"]
+    with schema_context("sichuan"):
+        assert not user.groups.exists()
+    html = client.get("/me/", HTTP_HOST=ZJ).content.decode()
+    assert "139****5678" in html and "13912345678" not in html
+
+
+@pytest.mark.parametrize(
+    ("identifier", "message"),
+    [
+        ("12345", "请输入 11 位中国大陆手机号或有效的邮箱地址"),
+        ("not@an@email", "邮箱格式不正确"),
+        ("‮13912345678", "请输入 11 位中国大陆手机号"),
+        ("1" * 300, "254"),
+    ],
+)
+def test_bad_identifier_is_refused_with_a_message(client, identifier, message):
+    before = User.objects.count()
+    response = register(client, identifier)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "手机号或邮箱：" in html and message in html
+    assert User.objects.count() == before
+
+
+def test_duplicate_accounts_are_refused(client):
+    assert register(client, "13812340000").status_code == 302
+    client.logout()
+    before = User.objects.count()
+    for identifier, message in [("138 1234 0000", "该手机号已注册"), ("zhejiang_admin@example.cn", None)]:
+        if message is None:
+            User.objects.filter(username="zhejiang_admin").update(email="zhejiang_admin@example.cn")
+            message = "该邮箱已注册"
+        response = register(client, identifier.upper() if "@" in identifier else identifier, host=SC)
+        assert message in response.content.decode()
+    assert User.objects.count() == before
+
+
+def test_mismatched_and_weak_passwords_are_refused(client):
+    response = client.post(
+        "/accounts/register/",
+        {"identifier": "13812340001", "password1": "Shuxiang-2026!", "password2": "other"},
+        HTTP_HOST=ZJ,
+    )
+    assert "两次输入的密码不一致" in response.content.decode()
+    response = register(client, "13812340001", password="123")
+    assert "确认密码" in response.content.decode() or "密码：" in response.content.decode()
+    assert not User.objects.filter(mobile_index__gt="").filter(first_name="x").exists()
+
+
+@pytest.mark.parametrize("identifier", ["zhejiang_editor", "ZHEJIANG@example.cn", "13700001111"])
+def test_sign_in_with_username_email_or_mobile(client, identifier):
+    from accounts.services import set_personal_data
+
+    user = User.objects.get(username="zhejiang_editor")
+    user.email = "zhejiang@example.cn"
+    user.save()
+    set_personal_data(user, mobile="13700001111")
+    response = client.post("/accounts/login/", {"username": identifier, "password": DEMO_PASSWORD}, HTTP_HOST=SC)
+    assert response.status_code == 302, response.content.decode()
+    assert int(client.session["_auth_user_id"]) == user.pk
+
+
+def test_session_cookie_is_shared_under_the_platform_domain_only(client):
+    response = client.post("/accounts/login/", {"username": "dalian_admin", "password": DEMO_PASSWORD}, HTTP_HOST=ZJ)
+    assert response.cookies["sessionid"]["domain"] == "culture.localhost"
+    assert response.cookies["sessionid"]["httponly"]
+
+    other = type(client)()
+    response = other.post(
+        "/accounts/login/",
+        {"username": "dalian_admin", "password": DEMO_PASSWORD},
+        HTTP_HOST="dalian-culture.localhost",
+    )
+    assert response.status_code == 302
+    assert response.cookies["sessionid"]["domain"] == ""  # host-only: the platform cookie cannot reach this host
+
+
+def test_session_id_rotates_at_login_and_logout_ends_it_everywhere(client):
+    session = client.session
+    session["seen"] = True
+    session.save()
+    anonymous_key = session.session_key
+    client.post("/accounts/login/", {"username": "sichuan_editor", "password": DEMO_PASSWORD}, HTTP_HOST=ZJ)
+    assert client.session.session_key != anonymous_key
+    assert client.get("/me/", HTTP_HOST=SC).status_code == 200  # the same session on another tenant
+    client.post("/accounts/logout/", HTTP_HOST=SC)
+    response = client.get("/me/", HTTP_HOST=ZJ)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def _fail(client, username, host=ZJ, ip="10.0.0.1"):
+    return client.post("/accounts/login/", {"username": username, "password": "wrong"}, HTTP_HOST=host, REMOTE_ADDR=ip)
+
+
+def test_account_is_locked_after_five_failures_then_cools_off(client, settings):
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        assert _fail(client, "zhejiang_moderator", ip="10.0.0.2").status_code == 200
+    # Right password, another address: still locked (per account).
+    response = client.post(
+        "/accounts/login/",
+        {"username": "zhejiang_moderator", "password": DEMO_PASSWORD},
+        HTTP_HOST=ZJ,
+        REMOTE_ADDR="10.9.9.9",
+    )
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.content.decode() and "15 分钟" in response.content.decode()
+    # Wagtail's own admin login is covered by the same lock.
+    response = client.post(
+        "/admin/login/",
+        {"username": "zhejiang_moderator", "password": DEMO_PASSWORD},
+        HTTP_HOST=ZJ,
+        REMOTE_ADDR="10.9.9.9",
+    )
+    assert "_auth_user_id" not in client.session
+    # After the cool-off the right password works again.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    LoginThrottle.objects.update(locked_until=timezone.now() - timedelta(seconds=1))
+    response = client.post(
+        "/accounts/login/",
+        {"username": "zhejiang_moderator", "password": DEMO_PASSWORD},
+        HTTP_HOST=ZJ,
+        REMOTE_ADDR="10.9.9.9",
+    )
+    assert response.status_code == 302
+
+
+def test_an_address_guessing_at_many_accounts_is_locked(client, settings):
+    for n in range(settings.LOGIN_MAX_FAILURES):
+        _fail(client, f"nobody{n}", ip="10.0.0.3")
+    response = client.post(
+        "/accounts/login/",
+        {"username": "sichuan_admin", "password": DEMO_PASSWORD},
+        HTTP_HOST=SC,
+        REMOTE_ADDR="10.0.0.3",
+    )
+    assert response.status_code == 429
+    response = client.post(
+        "/accounts/login/",
+        {"username": "sichuan_admin", "password": DEMO_PASSWORD},
+        HTTP_HOST=SC,
+        REMOTE_ADDR="10.0.0.4",
+    )
+    assert response.status_code == 302
+
+
+def test_password_reset_link_opens_on_the_tenant_where_it_was_asked_for(client, settings):
+    User.objects.filter(username="sichuan_editor").update(email="editor@sichuan.example.cn")
+    response = client.post("/accounts/password/reset/", {"email": "editor@sichuan.example.cn"}, HTTP_HOST=SC)
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://\S+", mail.outbox[0].body).group(0)
+    assert link.startswith("http://sichuan.culture.localhost/accounts/password/reset/")
+    path = link.removeprefix("http://sichuan.culture.localhost")
+    response = client.get(path, HTTP_HOST=SC, follow=True)
+    form_url = response.redirect_chain[-1][0]
+    response = client.post(
+        form_url, {"new_password1": "Sichuan-new-2026", "new_password2": "Sichuan-new-2026"}, HTTP_HOST=SC
+    )
+    assert response.status_code == 302
+    assert client.login(username="sichuan_editor", password="Sichuan-new-2026")
+    client.logout()
+    # A used link is dead.
+    response = client.get(path, HTTP_HOST=SC, follow=True)
+    assert "链接已失效" in response.content.decode()
+
+
+def test_expired_reset_link_is_refused(client, settings):
+    User.objects.filter(username="zhejiang_editor").update(email="editor@zj.example.cn")
+    client.post("/accounts/password/reset/", {"email": "editor@zj.example.cn"}, HTTP_HOST=ZJ)
+    path = re.search(r"http://zhejiang.culture.localhost(\S+)", mail.outbox[0].body).group(1)
+    settings.PASSWORD_RESET_TIMEOUT = -1
+    response = client.get(path, HTTP_HOST=ZJ, follow=True)
+    assert "链接已失效" in response.content.decode()
+
+
+def test_unknown_email_gets_the_same_answer_and_no_mail(client):
+    response = client.post("/accounts/password/reset/", {"email": "nobody@example.cn"}, HTTP_HOST=ZJ)
+    assert response.status_code == 302
+    assert mail.outbox == []
