@@ -86,3 +86,17 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AccountSession(models.Model):
+    """Which sessions belong to an account, so that signing out ends all of them (accounts.signals)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "session_key"], name="accounts_session_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.session_key[:6]}…"

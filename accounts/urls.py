@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import oidc, views
 
 urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
@@ -19,4 +19,7 @@ urlpatterns = [
         "accounts/password/reset/complete/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
     ),
     path("me/", views.personal_centre, name="personal_centre"),
+    # Unified sign-in through the national account service (for hosts outside the platform domain).
+    path("oidc/authenticate/", oidc.AuthenticationRequestView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.AuthenticationCallbackView.as_view(), name="oidc_authentication_callback"),
 ]

@@ -18,7 +18,17 @@ from .forms import LoginForm, PersonalDataForm, RegistrationForm
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
-    redirect_authenticated_user = True
+    # A signed-in person is sent here when a page (e.g. another tenant's admin) needs a role they
+    # lack; bouncing them back to `next` would loop, so the page explains and offers to switch.
+    redirect_authenticated_user = False
+
+    def get_context_data(self, **kwargs):
+        from core.middleware import shared_cookie_domain
+
+        context = super().get_context_data(**kwargs)
+        # On a tenant's own domain the platform session cannot reach: offer the unified sign-in first.
+        context["own_domain"] = shared_cookie_domain(self.request.get_host()) is None
+        return context
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

@@ -109,6 +109,9 @@ def provision_demo(stdout=None) -> list[CultureSite]:
                 stdout.write(f"created {demo.slug}")
         _seed_demo_content(site, demo)
         sites.append(site)
+    from accounts.oidc import ensure_site_client
+
+    ensure_site_client()  # callback URLs of the demo's own-domain site (dalian-culture.localhost)
     return sites
 
 

@@ -257,6 +257,10 @@ def create_culture_site(spec: NewSite, *, by_migrations: bool = False) -> Cultur
     except BaseException:
         _remove_partial_site(spec.slug, drop_schema=created_schema, delete_row=created_row)
         raise
+    if spec.extra_domains:
+        from accounts.oidc import ensure_site_client
+
+        ensure_site_client()  # its own domain signs people in over OIDC: register the callback
     logger.info("created tenant %s (%s)", spec.slug, "migrations" if by_migrations else "clone")
     return site
 

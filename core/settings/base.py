@@ -44,6 +44,8 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "oauth2_provider",
+    "mozilla_django_oidc",
 ]
 # one schema per tenant: Wagtail and every feature app
 TENANT_APPS = [
@@ -212,7 +214,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend", "accounts.oidc.CultureOIDCBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/me/"
 WAGTAILADMIN_LOGIN_URL = "login"
@@ -222,6 +224,45 @@ LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", str(15 * 60)
 # Behind a reverse proxy that sets X-Forwarded-For, count failures per client address.
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 60 * 60
+
+# --- Unified sign-in over OpenID Connect (accounts.oidc) -----------------------
+# Provider: the national account service on the platform host.
+OIDC_RSA_PRIVATE_KEY = os.environ.get("OIDC_RSA_PRIVATE_KEY", "")  # unset: a key kept in var/ (development)
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": "",  # filled in by accounts.apps at start-up
+    "PKCE_REQUIRED": True,
+    "SCOPES": {"openid": "文化云统一账号", "profile": "昵称与用户名", "email": "邮箱"},
+    "OAUTH2_VALIDATOR_CLASS": "accounts.oidc.CultureOAuth2Validator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # RFC 9700 (OAuth 2.0 Security BCP) behaviour, ahead of django-oauth-toolkit 4.0's defaults.
+    **{
+        f"COMPLIANT_BCP_RFC9700_{gate}": True
+        for gate in [
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        ]
+    },
+}
+# Client: tenant sites on their own domains (endpoints follow the platform settings).
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "culture-sites")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")  # unset: derived from SECRET_KEY
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid profile email"
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
+OIDC_CALLBACK_CLASS = "accounts.oidc.AuthenticationCallbackView"
 
 # --- Email ------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -45,5 +45,8 @@ WAGTAILADMIN_BASE_URL = f"https://{PLATFORM_DOMAIN}"
 PLATFORM_SCHEME = os.environ.get("CULTURE_SCHEME", "https")
 PLATFORM_PORT = os.environ.get("CULTURE_PORT", "443")
 
+# Callback URLs of the OIDC client must be HTTPS in production (RFC 9700).
+OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["https"]}  # noqa: F405
+
 # Worker processes of `migrate_schemas --executor=multiprocessing` (docker/entrypoint.sh).
 TENANT_MULTIPROCESSING_MAX_PROCESSES = int(os.environ.get("MIGRATION_PROCESSES", "2"))

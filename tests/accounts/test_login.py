@@ -214,3 +214,28 @@ def test_unknown_email_gets_the_same_answer_and_no_mail(client):
     response = client.post("/accounts/password/reset/", {"email": "nobody@example.cn"}, HTTP_HOST=ZJ)
     assert response.status_code == 302
     assert mail.outbox == []
+
+
+def test_openid_discovery_document_on_the_platform_host(client):
+    response = client.get("/.well-known/openid-configuration", HTTP_HOST="culture.localhost")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["authorization_endpoint"] == "http://culture.localhost/o/authorize/"
+    assert document["jwks_uri"].startswith("http://culture.localhost/o/")
+    assert "RS256" in document["id_token_signing_alg_values_supported"]
+    # Tenants do not run the account service.
+    assert client.get("/.well-known/openid-configuration", HTTP_HOST=ZJ).status_code == 404
+
+
+def test_own_domain_login_page_offers_the_unified_account(client):
+    html = client.get("/accounts/login/?next=/me/", HTTP_HOST="dalian-culture.localhost").content.decode()
+    assert "使用文化云统一账号登录" in html and "/oidc/authenticate/?next=/me/" in html
+    assert "使用文化云统一账号登录" not in client.get("/accounts/login/", HTTP_HOST=ZJ).content.decode()
+
+
+def test_site_client_lists_callbacks_of_own_domains_only():
+    from oauth2_provider.models import Application
+
+    app = Application.objects.get(client_id="culture-sites")
+    assert app.redirect_uris == "http://dalian-culture.localhost:8000/oidc/callback/"
+    assert app.skip_authorization and app.algorithm == "RS256"

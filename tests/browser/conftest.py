@@ -1,0 +1,220 @@
+"""Real-browser tests: the ASGI server (daphne) in a subprocess, driven by Debian's Chromium.
+
+`live_platform` serves the session's test database (the demo world, committed by
+`django_db_setup` in tests/conftest.py) on a free port of 127.0.0.1; Chromium resolves
+`*.localhost` to loopback by itself, so `live_platform.url("zhejiang.culture.localhost")`
+opens the zhejiang tenant. Python's resolver does not resolve `*.localhost` here, so
+the Python side talks to the server with an explicit Host header.
+
+The server is another process with its own database connections: it sees committed data
+only. Nothing a test does inside a rolled-back `django_db` transaction is visible to it,
+and everything a test does through the browser is committed for good. A test that changes
+data through the browser must therefore undo it itself (see `forget_browser_sessions`) or
+use `committed_db` when it creates tenants.
+
+Playwright's sync API keeps an asyncio loop marked as running in the main thread while it
+is started, which makes Django refuse ORM calls ("cannot call this from an async context").
+So Playwright lives only while the tests of this package run (package-scoped fixtures),
+and during that time DJANGO_ALLOW_ASYNC_UNSAFE lets fixtures such as `committed_db` use the
+ORM from this (synchronous) test code. The server never inherits that variable.
+
+The server's output goes to var/log/browser-tests-<test database>.log; a failing test shows
+its end.
+
+Chromium comes from Debian (`make browser-deps`); `playwright install` cannot download here.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+PHONE_VIEWPORT = {"width": 360, "height": 740}
+PHONE_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/156.0.0.0 Mobile Safari/537.36"
+)
+SERVER_START_TIMEOUT = 60  # seconds
+SERVER_LOG_TAIL = 6000  # characters of the server log shown under a failed test
+BROWSER_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items):
+    # Hooks of a conftest see every collected item; mark only the tests of this package.
+    for item in items:
+        if BROWSER_DIR in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@dataclass(frozen=True)
+class LivePlatform:
+    port: int
+    log_path: Path
+
+    def url(self, host: str, path: str = "/") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def log(self) -> str:
+        """Everything the server has written so far (requests, errors, tracebacks)."""
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    # A failing browser test shows the end of the server's log: a 500 in the browser is a
+    # traceback there.
+    report = yield
+    live = getattr(item, "funcargs", {}).get("live_platform")
+    if report.failed and isinstance(live, LivePlatform):
+        report.sections.append(("daphne log (end)", live.log()[-SERVER_LOG_TAIL:]))
+    return report
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(port: int, db_name: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the real server must keep Django's async checks
+    env["DJANGO_SETTINGS_MODULE"] = "core.settings.test"
+    env["CULTURE_PORT"] = str(port)  # links in pages (PLATFORM_PORT) point at the live port
+    if env.get("DATABASE_URL"):
+        parts = urlsplit(env["DATABASE_URL"])
+        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{db_name}"))
+    else:
+        env["CULTURE_DB_NAME"] = db_name
+    return env
+
+
+def _answers(port: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/healthz", headers={"Host": settings.PLATFORM_DOMAIN})
+        conn.getresponse().read()  # any status: 503 only means no task worker is running
+        return True
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def live_platform(django_db_setup, django_db_blocker):
+    """daphne serving core.asgi on the session's test database, at a free port of 127.0.0.1."""
+    with django_db_blocker.unblock():
+        db_name = connection.settings_dict["NAME"]
+    assert db_name.startswith("test_"), f"live_platform must serve a test database, not {db_name!r}"
+    port = _free_port()
+    log_path = REPO_ROOT / "var" / "log" / f"browser-tests-{db_name}.log"  # one per test database
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "core.asgi:application"]
+    live = LivePlatform(port=port, log_path=log_path)
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(cmd, cwd=REPO_ROOT, env=_server_env(port, db_name), stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while not _answers(port):
+            if server.poll() is not None:
+                pytest.fail(f"daphne exited with {server.returncode} before serving:\n{live.log()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"daphne did not answer /healthz within {SERVER_START_TIMEOUT}s:\n{live.log()}")
+            time.sleep(0.2)
+        yield live
+        if server.poll() is not None:
+            print(f"daphne died during the tests (exit {server.returncode}):\n{live.log()}", file=sys.stderr)
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@pytest.fixture(scope="package")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (as root) or `apt-get install chromium`")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # see the module docstring
+        with sync_playwright() as playwright:
+            yield playwright
+
+
+@pytest.fixture(autouse=True)
+def _close_connections_opened_beside_playwright():
+    """Closes the database connections a browser test's ORM code opened (e.g. through `committed_db`).
+
+    While Playwright runs, Django keeps them in per-context storage instead of the thread's,
+    where nothing else would close them, and the test database could not be dropped at the end.
+    """
+    yield
+    connections.close_all()
+
+
+@pytest.fixture(scope="package")
+def browser(playwright_instance):
+    """Headless Debian Chromium (shared by the tests of this package)."""
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a fresh browser context: no cookies, no storage from other tests."""
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A page in a fresh phone-sized context (360×740, touch, mobile user agent)."""
+    context = browser.new_context(
+        viewport=PHONE_VIEWPORT,
+        screen=PHONE_VIEWPORT,
+        user_agent=PHONE_USER_AGENT,
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def forget_browser_sessions(django_db_blocker):
+    """Deletes the login sessions (public schema) created while the test ran, e.g. by a browser login."""
+    from django.contrib.sessions.models import Session
+
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        before = set(Session.objects.values_list("session_key", flat=True))
+    yield
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        Session.objects.exclude(session_key__in=before).delete()
