@@ -1,6 +1,7 @@
 """Global accounts: one person, one account, in the public schema (ARCHITECTURE §3)."""
 
 from django.contrib.auth.models import AbstractUser, Group, Permission
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 
@@ -57,6 +58,11 @@ class User(TenantScopedPermissionCacheMixin, AbstractUser):
                 name="accounts_user_mobile_index_unique",
             ),
         ]
+
+    def delete(self, *args, **kwargs):
+        # Accounts are deactivated, never deleted (accounts.services.deactivate_account): tenants'
+        # pages, revisions and records refer to them from schemas this delete could not see.
+        raise PermissionDenied("文化云账号不能删除，只能停用。")
 
     # Masked values for pages, admin lists and exports; showing the plaintext is for
     # viewers whose role explicitly allows it, and is the caller's decision.

@@ -176,3 +176,23 @@ def roles_in_current_site(user) -> list[str]:
     from roles.services import role_names_of
 
     return role_names_of(user)
+
+
+# --- Deactivation (accounts are never deleted) ------------------------------------------
+
+
+def deactivate_account(user) -> None:
+    """Stop an account everywhere: it can no longer sign in, and its open sessions end.
+
+    The row stays: pages, revisions, bookings and volunteer hours in every tenant refer to it.
+    """
+    from django.contrib.sessions.models import Session
+
+    from .models import AccountSession
+
+    with transaction.atomic():
+        type(user).objects.filter(pk=user.pk).update(is_active=False)
+        keys = AccountSession.objects.filter(user=user).values_list("session_key", flat=True)
+        Session.objects.filter(session_key__in=list(keys)).delete()
+        AccountSession.objects.filter(user=user).delete()
+    user.is_active = False

@@ -159,3 +159,20 @@ def test_expired_invitation_is_refused(admin_client, client):
     assert "邀请链接已过期" in response.content.decode()
     # An invitation of zhejiang does not exist on another tenant's host.
     assert client.get(f"/accounts/invitations/{token}/", HTTP_HOST="sichuan.culture.localhost").status_code == 404
+
+
+def test_operator_deleting_an_account_in_wagtail_deactivates_it(client):
+    from django.contrib.sessions.models import Session
+
+    victim = User.objects.get(username="sichuan_moderator")
+    other = type(client)()
+    assert other.login(username="sichuan_moderator", password=DEMO_PASSWORD)
+    assert client.login(username="operator", password="Operator-2026")
+    response = client.post(f"/admin/users/delete/{victim.pk}/", HTTP_HOST=ZJ)
+    assert response.status_code == 302
+    victim.refresh_from_db()
+    assert not victim.is_active
+    assert other.get("/me/", HTTP_HOST=ZJ).status_code == 302  # its session ended
+    assert Session.objects.filter(session_key=other.session.session_key).count() == 0
+    with pytest.raises(Exception, match="不能删除"):
+        victim.delete()
