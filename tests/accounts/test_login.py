@@ -122,6 +122,10 @@ def test_session_id_rotates_at_login_and_logout_ends_it_everywhere(client):
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
+def sign_in(client, username, host, ip, password=DEMO_PASSWORD, path="/accounts/login/"):
+    return client.post(path, {"username": username, "password": password}, HTTP_HOST=host, REMOTE_ADDR=ip)
+
+
 def _fail(client, username, host=ZJ, ip="10.0.0.1"):
     return client.post("/accounts/login/", {"username": username, "password": "wrong"}, HTTP_HOST=host, REMOTE_ADDR=ip)
 
@@ -130,21 +134,11 @@ def test_account_is_locked_after_five_failures_then_cools_off(client, settings):
     for _ in range(settings.LOGIN_MAX_FAILURES):
         assert _fail(client, "zhejiang_moderator", ip="10.0.0.2").status_code == 200
     # Right password, another address: still locked (per account).
-    response = client.post(
-        "/accounts/login/",
-        {"username": "zhejiang_moderator", "password": DEMO_PASSWORD},
-        HTTP_HOST=ZJ,
-        REMOTE_ADDR="10.9.9.9",
-    )
+    response = sign_in(client, "zhejiang_moderator", ZJ, "10.9.9.9")
     assert response.status_code == 429
     assert "登录失败次数过多" in response.content.decode() and "15 分钟" in response.content.decode()
     # Wagtail's own admin login is covered by the same lock.
-    response = client.post(
-        "/admin/login/",
-        {"username": "zhejiang_moderator", "password": DEMO_PASSWORD},
-        HTTP_HOST=ZJ,
-        REMOTE_ADDR="10.9.9.9",
-    )
+    response = sign_in(client, "zhejiang_moderator", ZJ, "10.9.9.9", path="/admin/login/")
     assert "_auth_user_id" not in client.session
     # After the cool-off the right password works again.
     from datetime import timedelta
@@ -152,31 +146,16 @@ def test_account_is_locked_after_five_failures_then_cools_off(client, settings):
     from django.utils import timezone
 
     LoginThrottle.objects.update(locked_until=timezone.now() - timedelta(seconds=1))
-    response = client.post(
-        "/accounts/login/",
-        {"username": "zhejiang_moderator", "password": DEMO_PASSWORD},
-        HTTP_HOST=ZJ,
-        REMOTE_ADDR="10.9.9.9",
-    )
+    response = sign_in(client, "zhejiang_moderator", ZJ, "10.9.9.9")
     assert response.status_code == 302
 
 
 def test_an_address_guessing_at_many_accounts_is_locked(client, settings):
     for n in range(settings.LOGIN_MAX_FAILURES):
         _fail(client, f"nobody{n}", ip="10.0.0.3")
-    response = client.post(
-        "/accounts/login/",
-        {"username": "sichuan_admin", "password": DEMO_PASSWORD},
-        HTTP_HOST=SC,
-        REMOTE_ADDR="10.0.0.3",
-    )
+    response = sign_in(client, "sichuan_admin", SC, "10.0.0.3")
     assert response.status_code == 429
-    response = client.post(
-        "/accounts/login/",
-        {"username": "sichuan_admin", "password": DEMO_PASSWORD},
-        HTTP_HOST=SC,
-        REMOTE_ADDR="10.0.0.4",
-    )
+    response = sign_in(client, "sichuan_admin", SC, "10.0.0.4")
     assert response.status_code == 302
 
 
