@@ -24,6 +24,9 @@ for _position, _key in enumerate(PERSONAL_DATA_KEYS, start=1):
         Fernet(_key)
     except ValueError:
         raise ImproperlyConfigured(f"PERSONAL_DATA_KEYS: key #{_position} is not a valid Fernet key.") from None
+# Every web container must sign ID tokens with the same key (a generated one would differ per container).
+if "PRIVATE KEY" not in os.environ.get("OIDC_RSA_PRIVATE_KEY", ""):
+    raise ImproperlyConfigured("OIDC_RSA_PRIVATE_KEY must be set to a PEM RSA private key (openssl genrsa 2048).")
 if len(PERSONAL_DATA_INDEX_KEY) < 32:
     raise ImproperlyConfigured("PERSONAL_DATA_INDEX_KEY must be set to a random string of at least 32 characters.")
 

@@ -25,6 +25,16 @@ def random_secret_key(length: int = 60) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
+def _rsa_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 def production_env(**overrides: str | None) -> dict[str, str]:
     """This process's environment (so the same database: DATABASE_URL, or the embedded
     server with CULTURE_DB_NAME), switched to the production settings."""
@@ -36,6 +46,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         "SECRET_KEY": random_secret_key(),
         "PERSONAL_DATA_KEYS": Fernet.generate_key().decode(),
         "PERSONAL_DATA_INDEX_KEY": secrets.token_urlsafe(40),
+        "OIDC_RSA_PRIVATE_KEY": _rsa_key(),
     }
     for name, value in overrides.items():
         if value is None:
@@ -92,6 +103,7 @@ def test_entrypoint_is_valid_posix_shell():
         ({"PERSONAL_DATA_KEYS": None}, "PERSONAL_DATA_KEYS must be set"),
         ({"PERSONAL_DATA_KEYS": "not-a-fernet-key"}, "key #1 is not a valid Fernet key"),
         ({"PERSONAL_DATA_INDEX_KEY": "short"}, "PERSONAL_DATA_INDEX_KEY must be set"),
+        ({"OIDC_RSA_PRIVATE_KEY": None}, "OIDC_RSA_PRIVATE_KEY must be set"),
     ],
 )
 def test_production_refuses_to_start_without_personal_data_keys(overrides, message):
