@@ -94,7 +94,45 @@ def ensure_default_roles(root_page: Page | None = None) -> dict[str, Group]:
             GroupCollectionPermission.objects.get_or_create(
                 group=group, collection=root_collection, permission=collection_perms[codename]
             )
+    ensure_review_workflow()
     return groups
+
+
+REVIEW_WORKFLOW = "内容审核"
+REVIEW_TASK = "审核员审核"
+
+
+def ensure_review_workflow() -> None:
+    """Every tenant's content review (内容审核, "谁提供、谁负责"): an editor submits, a moderator
+    approves or rejects with a comment. One group-approval task for 审核员, on the whole tree.
+
+    Wagtail's migrations create an English "Moderators approval" workflow; it becomes this one.
+    """
+    from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage, WorkflowTask
+
+    moderators = Group.objects.get(name=MODERATOR)
+    task = (
+        GroupApprovalTask.objects.filter(name=REVIEW_TASK).first()
+        or GroupApprovalTask.objects.filter(groups=moderators).first()
+        or GroupApprovalTask.objects.create(name=REVIEW_TASK)
+    )
+    if task.name != REVIEW_TASK or not task.active:
+        task.name, task.active = REVIEW_TASK, True
+        task.save(update_fields=["name", "active"])
+    task.groups.set([moderators])
+    workflow = (
+        Workflow.objects.filter(name=REVIEW_WORKFLOW).first()
+        or Workflow.objects.filter(workflow_tasks__task=task).first()
+        or Workflow.objects.create(name=REVIEW_WORKFLOW, active=True)
+    )
+    if workflow.name != REVIEW_WORKFLOW or not workflow.active:
+        workflow.name, workflow.active = REVIEW_WORKFLOW, True
+        workflow.save(update_fields=["name", "active"])
+    WorkflowTask.objects.filter(workflow=workflow).exclude(task=task).delete()
+    WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
+    root = Page.get_first_root_node()
+    if not WorkflowPage.objects.filter(page=root, workflow=workflow).exists():
+        WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
 
 
 def grant_role(user, role_name: str) -> None:

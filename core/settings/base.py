@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.functional import lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -199,9 +200,15 @@ WHITENOISE_USE_FINDERS = False
 # --- Wagtail ----------------------------------------------------------------
 WAGTAIL_SITE_NAME = "文化云"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
-# Links in Wagtail's emails are built from the tenant's own Site (core.middleware);
-# this is only the fallback for code running outside a request.
-WAGTAILADMIN_BASE_URL = f"{PLATFORM_SCHEME}://{PLATFORM_DOMAIN}"
+# Evaluated at each use: the primary domain of the tenant whose schema is active, so links
+# in Wagtail's moderation emails open on the tenant's own host (core.urls_util).
+def _current_site_base_url() -> str:
+    from core.urls_util import current_site_base_url
+
+    return current_site_base_url()
+
+
+WAGTAILADMIN_BASE_URL = lazy(_current_site_base_url, str)()
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip", "epub"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 50 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024

@@ -42,7 +42,6 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = [f"https://{PLATFORM_DOMAIN}", f"https://*.{PLATFORM_DOMAIN}"]
 X_FRAME_OPTIONS = "DENY"
-WAGTAILADMIN_BASE_URL = f"https://{PLATFORM_DOMAIN}"
 # Absolute links to tenant hosts (core.urls_util.site_url) are HTTPS on the default port
 # unless told otherwise; base.py's defaults (http, 8000) are the local `make run` ones.
 PLATFORM_SCHEME = os.environ.get("CULTURE_SCHEME", "https")

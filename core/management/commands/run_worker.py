@@ -4,6 +4,7 @@ import logging
 import os
 import socket
 import threading
+import time
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 
 from core.models import WorkerHeartbeat
+from core.scheduled import publish_scheduled_everywhere
 from core.tasks import run_in_recorded_tenant
 
 logger = logging.getLogger("core.worker")
@@ -32,8 +34,11 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls when idle.")
         parser.add_argument("--batch", action="store_true", help="Exit when the queue is empty.")
         parser.add_argument("--heartbeat", type=float, default=10.0, help="Seconds between heartbeats.")
+        parser.add_argument(
+            "--schedule-every", type=float, default=60.0, help="Seconds between scheduled-publishing runs."
+        )
 
-    def handle(self, *, interval: float, batch: bool, heartbeat: float, **options):
+    def handle(self, *, interval: float, batch: bool, heartbeat: float, schedule_every: float, **options):
         worker_id = f"{socket.gethostname()}-{os.getpid()}"[:64]
         worker = TenantWorker(
             queue_names=["*"],
@@ -48,9 +53,13 @@ class Command(BaseCommand):
         stop = threading.Event()
 
         def heartbeat_loop():
+            next_schedule = 0.0
             while not stop.is_set():
                 try:
                     beat(worker_id)
+                    if time.monotonic() >= next_schedule:
+                        publish_scheduled_everywhere()
+                        next_schedule = time.monotonic() + schedule_every
                 except Exception:  # the next beat retries; /healthz shows the gap
                     logger.exception("worker heartbeat failed")
                 finally:
