@@ -46,7 +46,9 @@ class CultureSite(TenantMixin):
     def primary_url(self) -> str:
         from core.urls_util import site_url
 
-        domain = self.get_primary_domain()
+        # Iterates domains.all() so a prefetch_related("domains") is used: listings of sites
+        # (directory, site switcher) cost one query, not one per site.
+        domain = next((d for d in self.domains.all() if d.is_primary), None)
         return site_url(domain.domain) if domain else ""
 
 

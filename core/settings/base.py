@@ -43,6 +43,7 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "django_tasks",
     "django_tasks_db",
     "oauth2_provider",
@@ -58,6 +59,7 @@ TENANT_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -200,6 +202,8 @@ WHITENOISE_USE_FINDERS = False
 # --- Wagtail ----------------------------------------------------------------
 WAGTAIL_SITE_NAME = "文化云"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+
+
 # Evaluated at each use: the primary domain of the tenant whose schema is active, so links
 # in Wagtail's moderation emails open on the tenant's own host (core.urls_util).
 def _current_site_base_url() -> str:

@@ -1,0 +1,57 @@
+"""Per-tenant robots.txt, sitemap, canonical and Open Graph tags, and the site switcher."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+pytestmark = pytest.mark.django_db
+
+ZJ = "zhejiang.culture.localhost"
+
+
+def test_robots_txt_points_at_the_hosts_own_sitemap(client):
+    body = client.get("/robots.txt", HTTP_HOST=ZJ).content.decode()
+    assert "Sitemap: http://zhejiang.culture.localhost/sitemap.xml" in body
+    assert "Disallow: /admin/" in body
+    body = client.get("/robots.txt", HTTP_HOST="dalian-culture.localhost").content.decode()
+    assert "Sitemap: http://dalian-culture.localhost/sitemap.xml" in body
+
+
+def test_sitemap_lists_this_tenants_pages_only(client):
+    body = client.get("/sitemap.xml", HTTP_HOST=ZJ).content.decode()
+    assert "<loc>http://zhejiang.culture.localhost/</loc>" in body
+    assert "sichuan" not in body
+
+
+def test_canonical_and_open_graph_tags_on_the_tenants_domain(client):
+    html = client.get("/", HTTP_HOST="sichuan.culture.localhost").content.decode()
+    assert '<link rel="canonical" href="http://sichuan.culture.localhost/">' in html
+    assert '<meta property="og:site_name" content="四川文化云">' in html
+    assert '<meta property="og:title" content="四川文化云">' in html
+
+
+def test_site_switcher_lists_every_open_site_in_one_query(client):
+    from tenants.services import set_site_active
+
+    html = client.get("/", HTTP_HOST=ZJ).content.decode()
+    assert "切换站点" in html
+    for name, url in [
+        ("国家公共文化云", "http://national.culture.localhost:8000/"),
+        ("四川文化云", "http://sichuan.culture.localhost:8000/"),
+        ("大连文化云", "http://dalian.culture.localhost:8000/"),
+    ]:
+        assert f'<a href="{url}">{name}</a>' in html
+    assert 'aria-current="page">浙江文化云</a>' in html
+    set_site_active("liaoning", False)
+    html = client.get("/", HTTP_HOST=ZJ).content.decode()
+    assert "辽宁文化云" not in html
+    set_site_active("liaoning", True)
+
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    template = Template("{% load culture_theme %}{% site_switcher %}")
+    with CaptureQueriesContext(connection) as queries:
+        template.render(Context({"request": RequestFactory().get("/")}))
+    selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+    assert len(selects) == 2, selects  # the sites, and their domains
