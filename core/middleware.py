@@ -94,3 +94,30 @@ class PlatformSessionMiddleware(SessionMiddleware):
         if morsel is not None:
             morsel["domain"] = shared_cookie_domain(request.get_host()) or ""
         return response
+
+
+class TenantLanguageMiddleware:
+    """A language prefix (/bo/, /en/ ...) answers only on tenants that switched that language on.
+
+    Languages are global settings, but each tenant chooses its own (a Wagtail Locale in its
+    schema): /bo/ on a site without Tibetan is a 404, not a copy of the Chinese site.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import Http404
+        from django.utils.translation import get_language_from_path
+
+        language = get_language_from_path(request.path_info)
+        if (
+            language
+            and language != settings.LANGUAGE_CODE
+            and connection.schema_name != get_public_schema_name()
+        ):
+            from wagtail.models import Locale
+
+            if not Locale.objects.filter(language_code=language).exists():
+                raise Http404
+        return self.get_response(request)

@@ -1,5 +1,6 @@
 """URLs of every tenant site (national, provinces, cities)."""
 
+from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -17,5 +18,8 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     re_path(r"^media/(?P<schema>[a-z0-9_]+)/(?P<path>.+)$", views.serve_tenant_media, name="tenant_media"),
+] + i18n_patterns(
+    # Pages per language: zh-Hans at /, others under their prefix (/en/, /zh-hant/, /bo/ ...).
     path("", include(wagtail_urls)),
-]
+    prefix_default_language=False,
+)

@@ -53,6 +53,8 @@ _MODEL_PERMS = {
         ("wagtailadmin", "access_admin"),
         ("themes", "change_branding"),
         ("roles", "manage_members"),
+        ("wagtailcore", "add_locale"),
+        ("wagtailcore", "change_locale"),
         ("wagtailcore", "add_site"),
         ("wagtailcore", "change_site"),
     ],

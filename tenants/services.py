@@ -302,6 +302,7 @@ def _set_up_site_content(site: CultureSite, hostname: str) -> None:
     from roles.services import ensure_default_roles
     from themes.services import ensure_branding
 
+    _ensure_site_locales()
     home = ensure_home_page(title=site.name)
     wagtail_site = Site.objects.filter(is_default_site=True).first() or Site(is_default_site=True)
     wagtail_site.hostname = hostname
@@ -331,6 +332,14 @@ def sync_default_roles() -> list[str]:
             site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
             ensure_default_roles(root_page=site.root_page if site else None)
     return schemas
+
+
+def _ensure_site_locales() -> None:
+    """Every site starts with zh-Hans (the default), English and Traditional Chinese."""
+    from wagtail.models import Locale
+
+    for code in settings.DEFAULT_SITE_LANGUAGES:
+        Locale.objects.get_or_create(language_code=code)
 
 
 def _remove_partial_site(slug: str, *, drop_schema: bool, delete_row: bool) -> None:

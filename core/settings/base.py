@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "core.middleware.TenantObservabilityMiddleware",
     "core.middleware.PlatformSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "core.middleware.TenantLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -177,7 +178,19 @@ WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "60"))
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English"), ("zh-hant", "繁體中文")]
+# zh-Hans first; English and Traditional Chinese on every site; a tenant switches on a minority
+# language for bilingual resources by adding its Locale in the Wagtail admin (区域设置).
+LANGUAGES = [
+    ("zh-hans", "简体中文"),
+    ("en", "English"),
+    ("zh-hant", "繁體中文"),
+    ("bo", "བོད་ཡིག 藏文"),
+    ("ug", "ئۇيغۇرچە 维吾尔文"),
+    ("mn", "ᠮᠣᠩᠭᠣᠯ 蒙古文"),
+    ("ii", "ꆈꌠꉙ 彝文"),
+    ("za", "Vahcuengh 壮文"),
+]
+DEFAULT_SITE_LANGUAGES = ["zh-hans", "en", "zh-hant"]
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 TIME_ZONE = "Asia/Shanghai"
@@ -217,7 +230,7 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "tx
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 50 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
-WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES[:3]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -31,3 +31,25 @@ def site_switcher(context):
     for province in provinces:
         province.city_list = cities.get(province.pk, [])
     return {"national": national, "provinces": provinces, "current": current}
+
+
+@register.inclusion_tag("themes/language_switcher.html", takes_context=True)
+def language_switcher(context):
+    """Links to the live translations of the current page (one query), in each language's own name."""
+    from django.conf import settings
+
+    page = context.get("page")
+    if page is None:
+        return {"links": []}
+    names = dict(settings.WAGTAIL_CONTENT_LANGUAGES)
+    translations = page.get_translations(inclusive=True).live().select_related("locale").order_by("locale_id")
+    links = [
+        {
+            "code": p.locale.language_code,
+            "name": names.get(p.locale.language_code, p.locale.language_code),
+            "url": p.get_url(request=context.get("request")),
+            "current": p.pk == page.pk,
+        }
+        for p in translations
+    ]
+    return {"links": links if len(links) > 1 else []}
