@@ -1,27 +1,595 @@
-from wagtail import blocks
-from wagtail.admin.panels import FieldPanel
+"""The page types of a tenant's site: home, news, activities, digital resources, venues, live, campaigns."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.http import Http404
+from django.utils import timezone
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
-from wagtail.images.blocks import ImageBlock
-from wagtail.models import Page
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from .blocks import RESOURCE_CATEGORIES, body_blocks
+
+LIST_PREFETCH = ("cover_image__renditions",)
+
+
+def _cover_image(**kwargs):
+    return models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name="封面图",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        **kwargs,
+    )
+
+
+def _body():
+    return StreamField(body_blocks(), verbose_name="正文", blank=True)
+
+
+def _check_period(page, start: str = "start", end: str = "end") -> None:
+    if getattr(page, start) and getattr(page, end) and getattr(page, end) < getattr(page, start):
+        raise ValidationError({end: "结束时间不能早于开始时间"})
+
+
+class BasePage(Page):
+    """Common parts of the content pages (abstract): a summary and a cover image for lists."""
+
+    summary = models.TextField("摘要", blank=True, help_text="列表和分享时显示，建议 100 字以内")
+    cover_image = _cover_image()
+    body = _body()
+
+    search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
+
+    class Meta:
+        abstract = True
 
 
 class HomePage(Page):
     """A tenant's home page: the root of its site tree."""
 
     intro = RichTextField("导语", blank=True)
-    body = StreamField(
-        [
-            ("heading", blocks.CharBlock(label="标题", form_classname="title")),
-            ("paragraph", blocks.RichTextBlock(label="正文")),
-            ("image", ImageBlock(label="图片")),
-        ],
-        verbose_name="内容",
-        blank=True,
-    )
+    body = StreamField(body_blocks(), verbose_name="内容", blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
     max_count_per_parent = 1
     parent_page_types = ["wagtailcore.Page"]
+    subpage_types = [
+        "cms_pages.NewsIndexPage",
+        "cms_pages.ActivityIndexPage",
+        "cms_pages.ResourceIndexPage",
+        "cms_pages.VenueIndexPage",
+        "cms_pages.StandardPage",
+        "cms_pages.LiveStreamPage",
+        "cms_pages.CampaignPage",
+    ]
 
     class Meta:
         verbose_name = "首页"
+
+    def get_context(self, request, *args, **kwargs):
+        # Three bounded queries (plus renditions of any cover images), whatever the site holds.
+        context = super().get_context(request, *args, **kwargs)
+        context["latest_news"] = (
+            NewsPage.objects.live()
+            .descendant_of(self)
+            .select_related("cover_image")
+            .prefetch_related(*LIST_PREFETCH)
+            .order_by("-date", "-pk")[:3]
+        )
+        context["upcoming_activities"] = ActivityPage.upcoming().descendant_of(self)[:3]
+        context["featured_resources"] = (
+            ResourcePage.objects.live()
+            .descendant_of(self)
+            .select_related("cover_image")
+            .prefetch_related(*LIST_PREFETCH)
+            .order_by("-first_published_at")[:4]
+        )
+        return context
+
+
+class StandardPage(BasePage):
+    """A plain page: 关于我们, 服务指南, ..."""
+
+    content_panels = [*Page.content_panels, FieldPanel("summary"), FieldPanel("cover_image"), FieldPanel("body")]
+    parent_page_types = ["cms_pages.HomePage", "cms_pages.StandardPage"]
+    subpage_types = ["cms_pages.StandardPage"]
+
+    class Meta:
+        verbose_name = "普通页面"
+        verbose_name_plural = "普通页面"
+
+
+class IndexPage(Page):
+    """Common parts of the index pages (abstract): an intro and a paginated list of live children."""
+
+    intro = RichTextField("导语", blank=True)
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    child_model: type[Page]
+    per_page = 12
+    max_count_per_parent = 1
+    parent_page_types = ["cms_pages.HomePage"]
+
+    class Meta:
+        abstract = True
+
+    def children(self):
+        """Live children in one query: the child model's own queryset is already specific."""
+        return (
+            self.child_model.objects.child_of(self)
+            .live()
+            .select_related("cover_image")
+            .prefetch_related(*LIST_PREFETCH)
+            .order_by(*self.child_ordering)
+        )
+
+    child_ordering = ("-first_published_at",)
+
+    def route(self, request, path_components):
+        """Find a child by slug in one query, already specific (Wagtail's default takes two, plus a content type)."""
+        if path_components:
+            try:
+                child = self.children().get(slug=path_components[0])
+            except self.child_model.DoesNotExist:
+                raise Http404 from None
+            child._cached_parent_obj = self
+            return child.route(request, path_components[1:])
+        return super().route(request, path_components)
+
+    def get_context(self, request, *args, **kwargs):
+        from django.core.paginator import Paginator
+
+        context = super().get_context(request, *args, **kwargs)
+        paginator = Paginator(self.children(), self.per_page)
+        context["children"] = paginator.get_page(request.GET.get("page"))
+        return context
+
+
+class NewsIndexPage(IndexPage):
+    subpage_types = ["cms_pages.NewsPage"]
+    child_ordering = ("-date", "-pk")
+
+    class Meta:
+        verbose_name = "新闻列表"
+        verbose_name_plural = "新闻列表"
+
+    @property
+    def child_model(self):
+        return NewsPage
+
+
+class NewsPage(BasePage):
+    date = models.DateField("发布日期", default=timezone.localdate)
+    source = models.CharField("来源", max_length=100, blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldRowPanel([FieldPanel("date"), FieldPanel("source")]),
+        FieldPanel("summary"),
+        FieldPanel("cover_image"),
+        FieldPanel("body"),
+    ]
+    parent_page_types = ["cms_pages.NewsIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = "新闻"
+        verbose_name_plural = "新闻"
+
+
+class ActivityIndexPage(IndexPage):
+    subpage_types = ["cms_pages.ActivityPage"]
+    child_ordering = ("start",)
+
+    class Meta:
+        verbose_name = "活动列表"
+        verbose_name_plural = "活动列表"
+
+    @property
+    def child_model(self):
+        return ActivityPage
+
+    def children(self):
+        return super().children().select_related("venue")
+
+
+class ActivityPage(BasePage):
+    CATEGORIES = [
+        ("performance", "演出"),
+        ("exhibition", "展览"),
+        ("lecture", "讲座"),
+        ("training", "培训"),
+        ("contest", "比赛"),
+        ("reading", "阅读推广"),
+        ("intangible", "非遗体验"),
+        ("other", "其他"),
+    ]
+    AUDIENCES = [
+        ("all", "所有人"),
+        ("children", "少年儿童"),
+        ("youth", "青少年"),
+        ("adults", "成年人"),
+        ("seniors", "老年人"),
+        ("families", "亲子家庭"),
+        ("disabled", "残障人士"),
+    ]
+
+    start = models.DateTimeField("开始时间")
+    end = models.DateTimeField("结束时间")
+    venue = models.ForeignKey(
+        "cms_pages.VenuePage",
+        verbose_name="场馆",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    location_note = models.CharField(
+        "具体地点", max_length=200, blank=True, help_text="如：二楼多功能厅；线上活动可填“线上”"
+    )
+    category = models.CharField("活动类别", max_length=20, choices=CATEGORIES, default="performance")
+    audience = models.CharField("适合人群", max_length=20, choices=AUDIENCES, default="all")
+    organiser = models.CharField("主办单位", max_length=200, blank=True)
+    booking_enabled = models.BooleanField("开放预约", default=False)
+    capacity = models.PositiveIntegerField("名额", null=True, blank=True, help_text="开放预约时必填")
+    per_person_limit = models.PositiveSmallIntegerField(
+        "每人限约", default=2, validators=[MinValueValidator(1, "每人限约至少为 1")]
+    )
+    requires_approval = models.BooleanField("预约需审核", default=False)
+
+    content_panels = [
+        *Page.content_panels,
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("start"), FieldPanel("end")]),
+                FieldPanel("venue"),
+                FieldPanel("location_note"),
+                FieldRowPanel([FieldPanel("category"), FieldPanel("audience")]),
+                FieldPanel("organiser"),
+            ],
+            heading="时间与地点",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("booking_enabled"),
+                FieldRowPanel([FieldPanel("capacity"), FieldPanel("per_person_limit")]),
+                FieldPanel("requires_approval"),
+            ],
+            heading="预约设置",
+        ),
+        FieldPanel("summary"),
+        FieldPanel("cover_image"),
+        FieldPanel("body"),
+    ]
+    search_fields = [*BasePage.search_fields, index.SearchField("organiser"), index.FilterField("start")]
+    parent_page_types = ["cms_pages.ActivityIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = "活动"
+        verbose_name_plural = "活动"
+
+    def clean(self):
+        super().clean()
+        _check_period(self)
+        if self.booking_enabled and not self.capacity:
+            raise ValidationError({"capacity": "开放预约时必须填写名额"})
+
+    @classmethod
+    def upcoming(cls):
+        """Live activities not yet over, soonest first, with their venue (one query)."""
+        return (
+            cls.objects.live()
+            .filter(end__gte=timezone.now())
+            .select_related("venue", "cover_image")
+            .prefetch_related(*LIST_PREFETCH)
+            .order_by("start")
+        )
+
+    @property
+    def is_over(self) -> bool:
+        return self.end < timezone.now()
+
+
+class ResourceIndexPage(IndexPage):
+    subpage_types = ["cms_pages.ResourcePage"]
+
+    class Meta:
+        verbose_name = "数字资源列表"
+        verbose_name_plural = "数字资源列表"
+
+    @property
+    def child_model(self):
+        return ResourcePage
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["categories"] = RESOURCE_CATEGORIES
+        return context
+
+
+class ResourcePage(BasePage):
+    """A digital resource with Dublin Core metadata and a permanent unique identifier."""
+
+    KINDS = [
+        ("video", "视频"),
+        ("audio", "音频"),
+        ("ebook", "电子书"),
+        ("image_set", "图集"),
+        ("article", "图文"),
+    ]
+    # Dublin Core elements besides title (the page title) and identifier (defaults to the uid).
+    DUBLIN_CORE = [
+        "creator",
+        "subject",
+        "description",
+        "publisher",
+        "contributor",
+        "date",
+        "type",
+        "format",
+        "identifier",
+        "source",
+        "language",
+        "relation",
+        "coverage",
+        "rights",
+    ]
+
+    uid = models.UUIDField("唯一标识符", default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField("资源类型", max_length=20, choices=KINDS, default="video")
+    category = models.CharField("资源分类", max_length=20, choices=RESOURCE_CATEGORIES, default="art")
+    document = models.ForeignKey(
+        "wagtaildocs.Document",
+        verbose_name="资源文件",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    stream_url = models.URLField("外部播放地址", blank=True, help_text="视频、音频的在线播放地址")
+    duration = models.DurationField("时长", null=True, blank=True, help_text="格式：时:分:秒，如 01:30:00")
+
+    creator = models.CharField("创建者", max_length=255, blank=True, help_text="DC.creator：作者、表演者、摄制者")
+    subject = models.CharField("主题", max_length=255, blank=True, help_text="DC.subject：关键词，用“；”分隔")
+    description = models.TextField("描述", blank=True, help_text="DC.description")
+    publisher = models.CharField("出版者", max_length=255, blank=True, help_text="DC.publisher")
+    contributor = models.CharField("其他责任者", max_length=255, blank=True, help_text="DC.contributor")
+    date = models.DateField("日期", null=True, blank=True, help_text="DC.date：资源创建或发布日期")
+    type = models.CharField("类型", max_length=100, blank=True, help_text="DC.type：如 MovingImage、Text、StillImage")
+    format = models.CharField(
+        "格式", max_length=100, blank=True, help_text="DC.format：如 video/mp4、application/epub+zip"
+    )
+    identifier = models.CharField("标识符", max_length=255, blank=True, help_text="DC.identifier：留空则使用唯一标识符")
+    source = models.CharField("来源", max_length=255, blank=True, help_text="DC.source")
+    language = models.CharField("语种", max_length=35, blank=True, default="zh", help_text="DC.language：如 zh、en、bo")
+    relation = models.CharField("关联", max_length=255, blank=True, help_text="DC.relation")
+    coverage = models.CharField("覆盖范围", max_length=255, blank=True, help_text="DC.coverage：地域或时间范围")
+    rights = models.CharField("权限", max_length=255, blank=True, help_text="DC.rights：版权声明")
+
+    content_panels = [
+        *Page.content_panels,
+        FieldRowPanel([FieldPanel("kind"), FieldPanel("category")]),
+        MultiFieldPanel([FieldPanel("document"), FieldPanel("stream_url"), FieldPanel("duration")], heading="资源文件"),
+        FieldPanel("summary"),
+        FieldPanel("cover_image"),
+        FieldPanel("body"),
+        MultiFieldPanel([FieldPanel(name) for name in DUBLIN_CORE], heading="都柏林核心元数据", classname="collapsed"),
+    ]
+    search_fields = [
+        *BasePage.search_fields,
+        index.SearchField("creator"),
+        index.SearchField("subject"),
+        index.SearchField("description"),
+        index.FilterField("category"),
+        index.FilterField("kind"),
+    ]
+    exclude_fields_in_copy = ["uid"]  # a copy is a new resource: it gets a new identifier
+    parent_page_types = ["cms_pages.ResourceIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = "数字资源"
+        verbose_name_plural = "数字资源"
+
+    def clean(self):
+        super().clean()
+        if self.kind in ("video", "audio") and not self.document_id and not self.stream_url:
+            raise ValidationError({"stream_url": "视频、音频资源须上传资源文件或填写外部播放地址"})
+
+    @property
+    def urn(self) -> str:
+        return f"urn:uuid:{self.uid}"
+
+    def dublin_core(self) -> list[tuple[str, str, str]]:
+        """(element, Chinese label, value) for each filled Dublin Core element, title first."""
+        rows = [("title", "题名", self.title)]
+        for name in self.DUBLIN_CORE:
+            value = getattr(self, name)
+            if name == "identifier":
+                value = value or self.urn
+            elif name == "date":
+                value = value.isoformat() if value else ""
+            if value:
+                rows.append((name, self._meta.get_field(name).verbose_name, str(value)))
+        return rows
+
+
+class VenueIndexPage(IndexPage):
+    subpage_types = ["cms_pages.VenuePage"]
+    child_ordering = ("title",)
+
+    class Meta:
+        verbose_name = "场馆列表"
+        verbose_name_plural = "场馆列表"
+
+    @property
+    def child_model(self):
+        return VenuePage
+
+
+def _coordinate(label: str, limit: int):
+    message = f"{label}必须在 -{limit} 到 {limit} 之间"
+    return models.DecimalField(
+        label,
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-limit), message), MaxValueValidator(Decimal(limit), message)],
+    )
+
+
+class VenuePage(BasePage):
+    """场馆导航: where it is, when it opens, its rooms and accessibility."""
+
+    address = models.CharField("地址", max_length=255)
+    latitude = _coordinate("纬度", 90)
+    longitude = _coordinate("经度", 180)
+    opening_hours = models.TextField("开放时间", blank=True, help_text="每行一条，如：周二至周日 9:00–17:00")
+    phone = models.CharField("联系电话", max_length=50, blank=True)
+    accessibility = models.TextField("无障碍设施", blank=True, help_text="每行一条，如：无障碍坡道、无障碍卫生间")
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("address"),
+        FieldRowPanel([FieldPanel("latitude"), FieldPanel("longitude")]),
+        FieldPanel("opening_hours"),
+        FieldPanel("phone"),
+        FieldPanel("accessibility"),
+        InlinePanel("rooms", label="功能室", heading="功能室"),
+        FieldPanel("summary"),
+        FieldPanel("cover_image"),
+        FieldPanel("body"),
+    ]
+    search_fields = [*BasePage.search_fields, index.SearchField("address")]
+    parent_page_types = ["cms_pages.VenueIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = "场馆"
+        verbose_name_plural = "场馆"
+
+    def clean(self):
+        super().clean()
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError({"longitude": "纬度和经度须同时填写"})
+
+    @property
+    def map_url(self) -> str:
+        """An OpenStreetMap link (no third-party script on the page)."""
+        if self.latitude is None or self.longitude is None:
+            return ""
+        return (
+            f"https://www.openstreetmap.org/?mlat={self.latitude}&mlon={self.longitude}"
+            f"#map=17/{self.latitude}/{self.longitude}"
+        )
+
+    def opening_hours_lines(self) -> list[str]:
+        return [line.strip() for line in self.opening_hours.splitlines() if line.strip()]
+
+    def accessibility_lines(self) -> list[str]:
+        return [line.strip() for line in self.accessibility.splitlines() if line.strip()]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["rooms"] = list(self.rooms.all())
+        context["activities"] = ActivityPage.upcoming().filter(venue=self)[:5]
+        return context
+
+
+class VenueRoom(Orderable):
+    page = ParentalKey(VenuePage, on_delete=models.CASCADE, related_name="rooms", verbose_name="场馆")
+    name = models.CharField("名称", max_length=100)
+    capacity = models.PositiveIntegerField("容纳人数", null=True, blank=True)
+    description = models.TextField("简介", blank=True)
+
+    panels = [FieldPanel("name"), FieldPanel("capacity"), FieldPanel("description")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "功能室"
+        verbose_name_plural = "功能室"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PeriodPage(BasePage):
+    """Common parts of live streams and campaigns (abstract): an intro and a start/end."""
+
+    intro = models.TextField("简介", blank=True)
+    start = models.DateTimeField("开始时间")
+    end = models.DateTimeField("结束时间")
+
+    parent_page_types = ["cms_pages.HomePage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        _check_period(self)
+
+    @property
+    def status(self) -> str:
+        now = timezone.now()
+        if now < self.start:
+            return "upcoming"
+        return "ended" if now > self.end else "live"
+
+    @property
+    def status_label(self) -> str:
+        return {"upcoming": "即将开始", "live": "进行中", "ended": "已结束"}[self.status]
+
+
+class LiveStreamPage(PeriodPage):
+    stream_url = models.URLField("直播地址", blank=True, help_text="直播流或直播平台播放页地址")
+    replay_url = models.URLField("回放地址", blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldRowPanel([FieldPanel("start"), FieldPanel("end")]),
+        FieldPanel("stream_url"),
+        FieldPanel("replay_url"),
+        FieldPanel("summary"),
+        FieldPanel("cover_image"),
+        FieldPanel("body"),
+    ]
+
+    class Meta:
+        verbose_name = "直播"
+        verbose_name_plural = "直播"
+
+
+class CampaignPage(PeriodPage):
+    rules = RichTextField("活动规则", blank=True)
+    daily_vote_limit = models.PositiveSmallIntegerField(
+        "每人每天限投票数", default=2, validators=[MinValueValidator(1, "每人每天至少可投 1 票")]
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldRowPanel([FieldPanel("start"), FieldPanel("end")]),
+        FieldPanel("rules"),
+        FieldPanel("daily_vote_limit"),
+        FieldPanel("summary"),
+        FieldPanel("cover_image"),
+        FieldPanel("body"),
+    ]
+
+    class Meta:
+        verbose_name = "征集投票活动"
+        verbose_name_plural = "征集投票活动"

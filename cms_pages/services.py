@@ -11,7 +11,7 @@ def ensure_home_page(title: str) -> HomePage:
     The caller points the Wagtail Site at it (deleting the placeholder deletes the Site
     that referenced it).
     """
-    home = HomePage.objects.first()
+    home = HomePage.objects.filter(locale=Locale.get_default()).first()
     if home is None:
         # Deleted before the home page exists, so no task is ever queued for a page that is gone.
         Page.objects.filter(depth=2, content_type__app_label="wagtailcore", content_type__model="page").delete()

@@ -126,7 +126,10 @@ def _seed_demo_content(site: CultureSite, demo: DemoSite) -> None:
     with schema_context(site.schema_name), transaction.atomic():
         for user, role in users:
             grant_role(user, role)
-        home = HomePage.objects.get()
+        home = HomePage.objects.get(locale__language_code="zh-hans")
         if not home.intro:  # never overwrite what an editor wrote
             home.intro = f"<p>{demo.intro}</p>"
             home.save_revision().publish()
+        from cms_pages.demo import seed_demo_content
+
+        seed_demo_content(demo.name, demo.slug)  # news, activities, venue, resources, live, campaign
