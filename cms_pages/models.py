@@ -16,6 +16,8 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from core.chinese import segment
+
 from .blocks import RESOURCE_CATEGORIES, body_blocks
 
 LIST_PREFETCH = ("cover_image__renditions",)
@@ -49,10 +51,30 @@ class BasePage(Page):
     cover_image = _cover_image()
     body = _body()
 
-    search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
+    # Chinese text is indexed segmented into words (core.chinese); queries are segmented the same way.
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("segmented_title", boost=3),
+        index.SearchField("segmented_text"),
+        index.FilterField("first_published_at"),
+    ]
+    # Further text fields of a page type that search should find (segmented with the rest).
+    search_text_fields: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
+
+    def segmented_title(self) -> str:
+        return segment(self.title)
+
+    def plain_search_text(self) -> str:
+        """The page's searchable text, unsegmented: summary, extra fields and the body's blocks."""
+        parts = [self.summary, *(str(getattr(self, name) or "") for name in self.search_text_fields)]
+        parts += self._meta.get_field("body").get_searchable_content(self.body)
+        return "\n".join(p for p in parts if p)
+
+    def segmented_text(self) -> str:
+        return segment(self.plain_search_text())
 
 
 class HomePage(Page):
@@ -271,7 +293,8 @@ class ActivityPage(BasePage):
         FieldPanel("cover_image"),
         FieldPanel("body"),
     ]
-    search_fields = [*BasePage.search_fields, index.SearchField("organiser"), index.FilterField("start")]
+    search_text_fields = ("organiser", "location_note")
+    search_fields = [*BasePage.search_fields, index.FilterField("start"), index.FilterField("category")]
     parent_page_types = ["cms_pages.ActivityIndexPage"]
     subpage_types: list[str] = []
 
@@ -386,11 +409,9 @@ class ResourcePage(BasePage):
         FieldPanel("body"),
         MultiFieldPanel([FieldPanel(name) for name in DUBLIN_CORE], heading="都柏林核心元数据", classname="collapsed"),
     ]
+    search_text_fields = ("creator", "subject", "description", "publisher", "contributor", "coverage")
     search_fields = [
         *BasePage.search_fields,
-        index.SearchField("creator"),
-        index.SearchField("subject"),
-        index.SearchField("description"),
         index.FilterField("category"),
         index.FilterField("kind"),
     ]
@@ -472,7 +493,7 @@ class VenuePage(BasePage):
         FieldPanel("cover_image"),
         FieldPanel("body"),
     ]
-    search_fields = [*BasePage.search_fields, index.SearchField("address")]
+    search_text_fields = ("address", "accessibility")
     parent_page_types = ["cms_pages.VenueIndexPage"]
     subpage_types: list[str] = []
 

@@ -7,6 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms_pages import views as cms_views
 from core import seo, views
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", include("roles.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("search/", cms_views.search, name="search"),
     re_path(r"^media/(?P<schema>[a-z0-9_]+)/(?P<path>.+)$", views.serve_tenant_media, name="tenant_media"),
 ] + i18n_patterns(
     # Pages per language: zh-Hans at /, others under their prefix (/en/, /zh-hant/, /bo/ ...).

@@ -214,7 +214,9 @@ WHITENOISE_USE_FINDERS = False
 
 # --- Wagtail ----------------------------------------------------------------
 WAGTAIL_SITE_NAME = "文化云"
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# PostgreSQL full-text search in each tenant's schema. "simple": no English stemming; Chinese
+# arrives pre-segmented into words (core.chinese).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database", "SEARCH_CONFIG": "simple"}}
 
 
 # Evaluated at each use: the primary domain of the tenant whose schema is active, so links

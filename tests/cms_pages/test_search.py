@@ -1,0 +1,108 @@
+"""Site search at /search/ with Chinese word segmentation, filters, highlighting; per tenant."""
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from cms_pages.models import ActivityIndexPage, ActivityPage, ResourceIndexPage, ResourcePage
+
+pytestmark = pytest.mark.django_db
+
+ZJ = "zhejiang.culture.localhost"
+SC = "sichuan.culture.localhost"
+
+
+@pytest.fixture
+def indexed():
+    """Two pages whose words run together, then each tenant's index rebuilt (the worker does this live)."""
+    with schema_context("zhejiang"):
+        activities = ActivityIndexPage.objects.get()
+        activities.add_child(
+            instance=ActivityPage(
+                title="全国广场舞展演活动",
+                slug="guangchangwu-zhanyan",
+                summary="全省各地市广场舞队伍汇聚一堂。",
+                start=timezone.now() + timezone.timedelta(days=20),
+                end=timezone.now() + timezone.timedelta(days=20, hours=2),
+                category="performance",
+            )
+        ).save_revision().publish()
+        resources = ResourceIndexPage.objects.get()
+        resources.add_child(
+            instance=ResourcePage(
+                title="非物质文化遗产（非遗）展演",
+                slug="feiyi-zhanyan",
+                summary="传统技艺与民间艺术的影像记录。",
+                kind="article",
+                category="tradition",
+            )
+        ).save_revision().publish()
+    for schema in ("zhejiang", "sichuan"):
+        with schema_context(schema):
+            call_command("wagtail_update_index", verbosity=0)
+
+
+def titles(response) -> list[str]:
+    import re
+
+    html = response.content.decode()
+    return [re.sub(r"<[^>]+>", "", t) for t in re.findall(r"<h2><a [^>]+>(.*?)</a></h2>", html)]
+
+
+def test_a_word_inside_a_longer_phrase_is_found_and_highlighted(client, indexed):
+    response = client.get("/search/", {"q": "广场舞"}, HTTP_HOST=ZJ)
+    assert response.status_code == 200
+    assert "全国广场舞展演活动" in titles(response)
+    assert (
+        "<mark>广场</mark><mark>舞</mark>" in response.content.decode()
+        or "<mark>广场舞</mark>" in response.content.decode()
+    )
+
+
+def test_abbreviation_finds_the_heritage_resource(client, indexed):
+    response = client.get("/search/", {"q": "非遗"}, HTTP_HOST=ZJ)
+    assert "非物质文化遗产（非遗）展演" in titles(response)
+    assert "<mark>非遗</mark>" in response.content.decode()
+
+
+def test_demo_content_is_found(client, indexed):
+    assert any("网络书香过大年" in t for t in titles(client.get("/search/", {"q": "书香"}, HTTP_HOST=ZJ)))
+    assert any("公开课" in t for t in titles(client.get("/search/", {"q": "图书馆公开课"}, HTTP_HOST=ZJ)))
+
+
+def test_filters_by_type_and_category(client, indexed):
+    assert titles(client.get("/search/", {"q": "展演", "type": "resource"}, HTTP_HOST=ZJ)) == [
+        "非物质文化遗产（非遗）展演"
+    ]
+    assert "全国广场舞展演活动" in titles(client.get("/search/", {"q": "展演", "type": "activity"}, HTTP_HOST=ZJ))
+    assert titles(client.get("/search/", {"q": "展演", "category": "tradition"}, HTTP_HOST=ZJ)) == [
+        "非物质文化遗产（非遗）展演"
+    ]
+    assert titles(client.get("/search/", {"q": "展演", "from": "2999-01-01"}, HTTP_HOST=ZJ)) == []
+
+
+def test_search_stays_within_the_tenant(client, indexed):
+    assert "全国广场舞展演活动" not in titles(client.get("/search/", {"q": "广场舞"}, HTTP_HOST=SC))
+    assert "非物质文化遗产（非遗）展演" not in titles(client.get("/search/", {"q": "非遗"}, HTTP_HOST=SC))
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"q": "文" * 101}, "搜索词：搜索词不能超过 100 个字"),
+        ({"q": "展演", "type": "exe"}, "内容类型：没有这种内容类型"),
+        ({"q": "展演", "category": "nope"}, "分类：没有这个分类"),
+        ({"q": "展演", "from": "2026-13-45"}, "开始日期格式不正确"),
+        ({"q": "展演", "from": "2026-12-01", "to": "2026-01-01"}, "结束日期不能早于开始日期"),
+    ],
+)
+def test_bad_search_input_gets_a_chinese_message(client, params, message):
+    response = client.get("/search/", params, HTTP_HOST=ZJ)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_markup_in_the_query_is_escaped(client, indexed):
+    html = client.get("/search/", {"q": "<script>alert(1)</script>广场舞"}, HTTP_HOST=ZJ).content.decode()
+    assert "<script>alert(1)</script>" not in html
