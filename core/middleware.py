@@ -13,9 +13,32 @@ from django_tenants.utils import get_public_schema_name
 ALWAYS_SERVED_PATHS = ("/healthz",)
 
 
+TENANT_BY_HOST_SECONDS = 300
+
+
+def _host_key(hostname: str) -> str:
+    return f"core:tenant-by-host:{hostname}"
+
+
+def forget_cached_hosts(hostnames) -> None:
+    """A tenant or its domains changed: the next request for these hosts reads the database.
+
+    Must run with the connection on the public schema (where the keys live)."""
+    from django.core.cache import cache
+
+    cache.delete_many([_host_key(h) for h in hostnames])
+
+
 class CultureTenantMiddleware(TenantMainMiddleware):
     def get_tenant(self, domain_model, hostname):
-        tenant = super().get_tenant(domain_model, hostname)
+        from django.core.cache import cache
+
+        # Runs on the public schema, so the key lives in the platform's cache namespace.
+        key = _host_key(hostname)
+        tenant = cache.get(key)
+        if tenant is None:
+            tenant = super().get_tenant(domain_model, hostname)
+            cache.set(key, tenant, TENANT_BY_HOST_SECONDS)
         # The template schema is a tenant row only so migrations keep it current;
         # it is never served.
         if tenant.schema_name != get_public_schema_name() and not tenant.is_served:
@@ -111,11 +134,7 @@ class TenantLanguageMiddleware:
         from django.utils.translation import get_language_from_path
 
         language = get_language_from_path(request.path_info)
-        if (
-            language
-            and language != settings.LANGUAGE_CODE
-            and connection.schema_name != get_public_schema_name()
-        ):
+        if language and language != settings.LANGUAGE_CODE and connection.schema_name != get_public_schema_name():
             from wagtail.models import Locale
 
             if not Locale.objects.filter(language_code=language).exists():

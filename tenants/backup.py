@@ -464,6 +464,12 @@ def restore_culture_site(archive: Path, *, replace: bool = False) -> CultureSite
         else:
             # Never delete the only copy of the old tenant's files.
             logger.error("restore failed; the replaced tenant's media are left in %s", staging / REPLACED_MEDIA)
+    from core.content_types import forget_schema
+
+    forget_schema(slug)  # a replaced schema may number its content types differently
+    from .services import site_changed
+
+    site_changed(site)
     with schema_context(slug):
         from wagtail.models import Site
 

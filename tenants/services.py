@@ -21,6 +21,7 @@ from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from core import regions
+from core.content_types import forget_schema
 
 from .models import CultureSite, Domain
 
@@ -239,6 +240,7 @@ def create_culture_site(spec: NewSite, *, by_migrations: bool = False) -> Cultur
         else:
             CloneSchema().clone_schema(TEMPLATE_SCHEMA, spec.slug, "DATA")
         created_schema = True
+        forget_schema(spec.slug)  # a schema of this name may have existed earlier in this process
         with transaction.atomic():
             site = CultureSite(
                 schema_name=spec.slug,
@@ -257,6 +259,7 @@ def create_culture_site(spec: NewSite, *, by_migrations: bool = False) -> Cultur
     except BaseException:
         _remove_partial_site(spec.slug, drop_schema=created_schema, delete_row=created_row)
         raise
+    site_changed(site)
     if spec.extra_domains:
         from accounts.oidc import ensure_site_client
 
@@ -343,6 +346,7 @@ def _ensure_site_locales() -> None:
 
 
 def _remove_partial_site(slug: str, *, drop_schema: bool, delete_row: bool) -> None:
+    forget_schema(slug)
     connection.set_schema_to_public()
     if delete_row:
         CultureSite.objects.filter(schema_name=slug).delete()
@@ -368,5 +372,16 @@ def set_site_active(slug: str, active: bool) -> CultureSite:
         if site.is_active != active:
             site.is_active = active
             site.save(update_fields=["is_active"])
+            site_changed(site)
             logger.info("tenant %s %s", slug, "reopened" if active else "closed")
     return site
+
+
+def site_changed(site: CultureSite) -> None:
+    """Drop what is cached about a tenant: its host lookup and every site switcher."""
+    from core.middleware import forget_cached_hosts
+    from themes.services import forget_site_switcher
+
+    with schema_context(get_public_schema_name()):
+        forget_cached_hosts(Domain.objects.filter(tenant=site).values_list("domain", flat=True))
+    forget_site_switcher()

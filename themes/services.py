@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from django.core.cache import cache
+from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
 from wagtail.models import Site
 
 from .models import Branding
+
+SITE_SWITCHER_KEY = "themes:site-switcher:v1"
+SITE_SWITCHER_SECONDS = 300
 
 
 def ensure_branding(site: Site, site_name: str) -> Branding:
@@ -11,3 +16,30 @@ def ensure_branding(site: Site, site_name: str) -> Branding:
         branding.site_name = site_name
         branding.save()
     return branding
+
+
+def site_switcher_entries() -> list[dict]:
+    """National site, provinces and their cities for the switcher; cached in each tenant's cache."""
+    entries = cache.get(SITE_SWITCHER_KEY)
+    if entries is None:
+        sites = (
+            get_tenant_model()
+            .objects.filter(kind__in=["national", "province", "city"], is_active=True)
+            .prefetch_related("domains")
+            .order_by("region_code")
+        )
+        entries = [
+            {"pk": s.pk, "name": s.name, "kind": s.kind, "parent_id": s.parent_id, "url": s.primary_url()}
+            for s in sites
+        ]
+        cache.set(SITE_SWITCHER_KEY, entries, SITE_SWITCHER_SECONDS)
+    return entries
+
+
+def forget_site_switcher() -> None:
+    """A site was added, closed or reopened: drop the cached switcher of every tenant."""
+    for schema in (
+        get_tenant_model().objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True)
+    ):
+        with schema_context(schema):
+            cache.delete(SITE_SWITCHER_KEY)

@@ -81,6 +81,8 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # New tenants are cloned from this migrated schema (a tenant row of kind "template").
 TENANT_BASE_SCHEMA = "template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# SET search_path only when the schema changes, not before every query.
+TENANT_LIMIT_SET_CALLS = True
 PUBLIC_SCHEMA_URLCONF = "tenants.urls_public"
 ROOT_URLCONF = "core.urls"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
@@ -94,6 +96,7 @@ MIDDLEWARE = [
     "core.middleware.PlatformSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "core.middleware.TenantLanguageMiddleware",
+    "core.page_cache.PageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -159,6 +162,9 @@ else:
             "KEY_FUNCTION": "django_tenants.cache.make_key",
         }
     }
+
+# Full-page cache of anonymous page views (core.page_cache); 0 turns it off.
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 
 # --- Sessions ---------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -295,11 +295,12 @@ def test_live_stream_status_follows_the_clock(zhejiang_demo):
 
 # --- query budgets ---------------------------------------------------------------------------
 #
-# With django-tenants every query is preceded by `SET search_path` (TENANT_LIMIT_SET_CALLS is off),
-# and the shared shell of every page -- tenant lookup, Wagtail site and locale, routing, view
-# restrictions, branding, the site switcher -- costs ~15 queries before a page's own content.
-# So the budget is on the page's own queries: real queries (no `SET search_path`) beyond those
-# of a bare standard page at the same depth, all uncached.
+# Every query counts, `SET search_path` included, with the full-page cache off. The per-tenant
+# low-level caches (host → tenant, Wagtail's site root paths, content types, the site switcher)
+# are warm, as they are after a site's first request; another tenant is served in between, so
+# they must be kept per tenant to stay warm.
+
+QUERY_BUDGET = 12
 
 
 def _real_queries(client, path: str) -> list[str]:
@@ -310,27 +311,24 @@ def _real_queries(client, path: str) -> list[str]:
     return [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith("SET search_path")]
 
 
-@pytest.mark.parametrize("kind", ["home", "news", "activity", "resource", "venue"])
-def test_page_renders_within_query_budget(client, zhejiang_demo, kind):
+@pytest.mark.parametrize("kind", ["home", "news", "activity", "resource"])
+def test_page_renders_within_12_queries_uncached(client, zhejiang_demo, settings, kind):
+    settings.PAGE_CACHE_SECONDS = 0
     with schema_context("zhejiang"):
         page = {
             "home": lambda: zhejiang_demo,
             "news": lambda: m.NewsPage.objects.get(slug="wangluo-shuxiang"),  # holds a resource list block
             "activity": lambda: m.ActivityPage.objects.get(slug="gongkaike"),  # has a venue
             "resource": lambda: m.ResourcePage.objects.get(slug="baixing-dawutai"),
-            "venue": lambda: m.VenuePage.objects.get(),
         }[kind]()
         path = _path(page)
-        shell = zhejiang_demo.add_child(instance=m.StandardPage(title="空白页", slug="shell"))
-        shell.save_revision().publish()
-        if kind != "home":
-            shell = shell.add_child(instance=m.StandardPage(title="空白子页", slug="inner"))
-            shell.save_revision().publish()
-        shell_path = _path(shell)
-    baseline = _real_queries(client, shell_path)
-    queries = _real_queries(client, path)
-    own = len(queries) - len(baseline)
-    assert own <= PAGE_QUERY_BUDGET, f"{own} own queries, {len(queries)} in all:\n" + "\n".join(queries)
+    client.get(path, HTTP_HOST=ZHEJIANG)
+    client.get("/", HTTP_HOST="sichuan.culture.localhost")
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path, HTTP_HOST=ZHEJIANG)
+    assert response.status_code == 200
+    queries = [q["sql"][:120] for q in ctx.captured_queries]
+    assert len(queries) <= QUERY_BUDGET, f"{len(queries)} queries:\n" + "\n".join(queries)
 
 
 def test_home_query_count_does_not_grow_with_content(client, zhejiang_demo):

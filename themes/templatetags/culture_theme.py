@@ -3,34 +3,25 @@
 from __future__ import annotations
 
 from django import template
-from django_tenants.utils import get_tenant_model
 
 register = template.Library()
 
 
 @register.inclusion_tag("themes/site_switcher.html", takes_context=True)
 def site_switcher(context):
-    """The switcher between the national site, provinces and cities (as provincial clouds have).
+    """The switcher between the national site, provinces and cities (as provincial clouds have)."""
+    from themes.services import site_switcher_entries
 
-    One query on the public tenants table; domains come with it.
-    """
     request = context.get("request")
     current = getattr(request, "tenant", None)
-    sites = list(
-        get_tenant_model()
-        .objects.filter(kind__in=["national", "province", "city"], is_active=True)
-        .prefetch_related("domains")
-        .order_by("region_code")
-    )
-    national = [s for s in sites if s.kind == "national"]
-    provinces = [s for s in sites if s.kind == "province"]
-    cities = {}
-    for site in sites:
-        if site.kind == "city":
-            cities.setdefault(site.parent_id, []).append(site)
-    for province in provinces:
-        province.city_list = cities.get(province.pk, [])
-    return {"national": national, "provinces": provinces, "current": current}
+    entries = site_switcher_entries()
+    national = [e for e in entries if e["kind"] == "national"]
+    provinces = [
+        {**e, "city_list": [c for c in entries if c["parent_id"] == e["pk"]]}
+        for e in entries
+        if e["kind"] == "province"
+    ]
+    return {"national": national, "provinces": provinces, "current_pk": getattr(current, "pk", None)}
 
 
 @register.inclusion_tag("themes/language_switcher.html", takes_context=True)

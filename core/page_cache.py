@@ -1,0 +1,70 @@
+"""Full-page cache for anonymous visitors, keyed by tenant (the cache key function), host,
+language and path, and dropped for the whole tenant whenever its content changes.
+
+Only Wagtail page responses are stored (responses whose template context has a `page`), only
+for GET/HEAD without a session cookie (signed-in people see their own name in the header),
+and never a response that sets a cookie. A hit costs no database query.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse
+from django_tenants.utils import get_public_schema_name
+
+VERSION_KEY = "core:page-cache:version"
+STORED_HEADERS = ("Content-Type", "Content-Language", "Vary", "X-Frame-Options")
+
+
+def _cacheable_request(request) -> bool:
+    return (
+        settings.PAGE_CACHE_SECONDS > 0
+        and request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and connection.schema_name != get_public_schema_name()
+    )
+
+
+def _key(request) -> str:
+    version = cache.get(VERSION_KEY) or 0
+    language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+    return f"core:page-cache:{version}:{language}:{request.get_host()}:{request.get_full_path()}"
+
+
+def content_changed(**kwargs) -> None:
+    """Signal receiver: something in the current tenant changed; its cached pages are stale."""
+    if connection.schema_name == get_public_schema_name():
+        return
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # no version yet
+        cache.set(VERSION_KEY, 1, None)
+
+
+class PageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _cacheable_request(request):
+            return self.get_response(request)
+        key = _key(request)
+        stored = cache.get(key)
+        if stored is not None:
+            content, headers = stored
+            response = HttpResponse(content, status=200)
+            for name, value in headers.items():
+                response[name] = value
+            response["X-Page-Cache"] = "hit"
+            return response
+        response = self.get_response(request)
+        context = getattr(response, "context_data", None) or {}
+        if response.status_code == 200 and "page" in context and not response.cookies and not response.streaming:
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
+            cache.set(key, (response.content, headers), settings.PAGE_CACHE_SECONDS)
+            response["X-Page-Cache"] = "miss"
+        return response
