@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from wagtail.models import Page
 
 from core.chinese import segment
 
@@ -109,25 +110,39 @@ def search_site(params, page_number: str | int = 1) -> SearchOutcome:
     if errors or not words:
         return outcome
 
+    # One search over the page tree (restricted to the searchable types), ranked and paginated by
+    # PostgreSQL; only the page shown is loaded as specific pages. A category filter narrows the
+    # search to the types that have categories, searched through their own model.
     models = [SEARCHABLE_TYPES[kind]] if kind else list(SEARCHABLE_TYPES.values())
     if category:
-        models = [m for m in models if m in (ActivityPage, ResourcePage)]
-    hits = []
-    for model in models:
-        queryset = model.objects.live().public()
-        if category:
-            queryset = queryset.filter(category=category)
+        models = [
+            m
+            for m in models
+            if m in (ActivityPage, ResourcePage) and category in dict(m._meta.get_field("category").choices)
+        ]
+    if not models:
+        outcome.page_obj = Paginator([], PAGE_SIZE).get_page(1)
+        return outcome
+    # One search, ranked and paginated by PostgreSQL; only the page shown is loaded as specific
+    # pages. Several types go through the page tree, one type (or a category) through its model.
+    searches = []
+    for model in models if category else [None]:
+        if model is None:
+            queryset = models[0].objects.all() if len(models) == 1 else Page.objects.type(*models)
+        else:
+            queryset = model.objects.filter(category=category)
+        queryset = queryset.live().public()
         # Whole days in the site's time zone; plain comparisons, as the search backend requires.
         if date_from:
             queryset = queryset.filter(first_published_at__gte=_day_start(date_from))
         if date_to:
             queryset = queryset.filter(first_published_at__lt=_day_start(date_to + datetime.timedelta(days=1)))
-        for page in queryset.search(" ".join(words), operator="and", order_by_relevance=True):
-            hits.append(page)
-    hits.sort(key=lambda p: (sum(w in p.title for w in words), p.first_published_at), reverse=True)
-    outcome.total = len(hits)
+        searches.append(queryset.search(" ".join(words), operator="and", order_by_relevance=True))
+    hits = searches[0] if len(searches) == 1 else [hit for search in searches for hit in search]
     paginator = Paginator(hits, PAGE_SIZE)
     outcome.page_obj = paginator.get_page(page_number)
+    outcome.total = paginator.count
+    pages = [page.specific for page in outcome.page_obj]
     outcome.results = [
         SearchResult(
             page=page,
@@ -135,6 +150,6 @@ def search_site(params, page_number: str | int = 1) -> SearchOutcome:
             title_html=highlight(page.title, words),
             snippet_html=highlight(_snippet(page.summary or page.plain_search_text(), words), words),
         )
-        for page in outcome.page_obj
+        for page in pages
     ]
     return outcome

@@ -8,6 +8,8 @@ and never a response that sets a cookie. A hit costs no database query.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -30,7 +32,9 @@ def _cacheable_request(request) -> bool:
 def _key(request) -> str:
     version = cache.get(VERSION_KEY) or 0
     language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
-    return f"core:page-cache:{version}:{language}:{request.get_host()}:{request.get_full_path()}"
+    # Hashed: URLs can be long (search queries) and cache keys must stay short.
+    where = hashlib.sha256(f"{request.get_host()}{request.get_full_path()}".encode()).hexdigest()
+    return f"core:page-cache:{version}:{language}:{where}"
 
 
 def content_changed(**kwargs) -> None:

@@ -37,9 +37,14 @@ def site_switcher_entries() -> list[dict]:
 
 
 def forget_site_switcher() -> None:
-    """A site was added, closed or reopened: drop the cached switcher of every tenant."""
-    for schema in (
+    """A site was added, closed or reopened: drop every tenant's cached switcher and the cached
+    pages that show it."""
+    from core.page_cache import content_changed
+
+    schemas = (
         get_tenant_model().objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True)
-    ):
+    )
+    for schema in schemas:
         with schema_context(schema):
             cache.delete(SITE_SWITCHER_KEY)
+            content_changed()

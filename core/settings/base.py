@@ -234,7 +234,28 @@ def _current_site_base_url() -> str:
 
 
 WAGTAILADMIN_BASE_URL = lazy(_current_site_base_url, str)()
-WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip", "epub"]
+WAGTAILDOCS_EXTENSIONS = [
+    "csv",
+    "docx",
+    "key",
+    "odt",
+    "pdf",
+    "pptx",
+    "rtf",
+    "txt",
+    "xlsx",
+    "zip",
+    "epub",
+    "mp4",
+    "m4a",
+    "mp3",
+    "webm",
+    "ogg",
+    "vtt",
+]
+# Every document upload (add, edit, multiple, chooser) checks size and that the bytes match the
+# extension: an .exe renamed .mp4 is refused with a Chinese message (cms_pages.uploads).
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms_pages.uploads.SafeDocumentForm"
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 50 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000

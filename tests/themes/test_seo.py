@@ -47,10 +47,9 @@ def test_site_switcher_lists_every_open_site_and_is_cached(client):
     assert "辽宁文化云" not in html
     set_site_active("liaoning", True)
 
+    from django.core.cache import cache
     from django.template import Context, Template
     from django.test import RequestFactory
-
-    from django.core.cache import cache
 
     template = Template("{% load culture_theme %}{% site_switcher %}")
     cache.clear()
