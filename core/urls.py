@@ -8,6 +8,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms_pages import views as cms_views
+from cms_pages.feeds import NewsFeed
 from core import seo, views
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", cms_views.search, name="search"),
+    path("rss.xml", NewsFeed(), name="news_feed"),
     re_path(r"^media/(?P<schema>[a-z0-9_]+)/(?P<path>.+)$", views.serve_tenant_media, name="tenant_media"),
 ] + i18n_patterns(
     # Pages per language: zh-Hans at /, others under their prefix (/en/, /zh-hant/, /bo/ ...).

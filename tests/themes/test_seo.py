@@ -58,3 +58,22 @@ def test_site_switcher_lists_every_open_site_and_is_cached(client):
             template.render(Context({"request": RequestFactory().get("/")}))
         selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
         assert len(selects) == expected, selects
+
+
+def test_news_rss_per_tenant_on_its_own_host(client):
+    from django_tenants.utils import schema_context
+
+    from cms_pages.models import NewsPage
+
+    with schema_context("zhejiang"):
+        titles = list(NewsPage.objects.live().values_list("title", flat=True))
+    response = client.get("/rss.xml", HTTP_HOST=ZJ)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/rss+xml")
+    body = response.content.decode()
+    assert "<title>浙江文化云 · 新闻动态</title>" in body
+    assert titles and all(title in body for title in titles)
+    assert "<link>http://zhejiang.culture.localhost/news/" in body
+    assert "sichuan.culture.localhost" not in body
+    html = client.get("/", HTTP_HOST=ZJ).content.decode()
+    assert 'type="application/rss+xml"' in html
