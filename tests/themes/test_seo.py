@@ -77,3 +77,17 @@ def test_news_rss_per_tenant_on_its_own_host(client):
     assert "sichuan.culture.localhost" not in body
     html = client.get("/", HTTP_HOST=ZJ).content.decode()
     assert 'type="application/rss+xml"' in html
+
+
+def test_home_page_is_light_and_has_no_third_party_assets(client):
+    import re
+
+    html = client.get("/", HTTP_HOST=ZJ).content.decode()
+    assets = re.findall(r'<(?:link|script|img)[^>]+(?:href|src)="([^"]+)"', html)
+    third_party = [a for a in assets if a.startswith(("http://", "https://", "//")) and "culture.localhost" not in a]
+    assert third_party == []
+    total = len(html.encode())
+    for asset in {a for a in assets if a.startswith("/static/")}:
+        response = client.get(asset, HTTP_HOST=ZJ)
+        total += len(b"".join(response.streaming_content) if response.streaming else response.content)
+    assert total <= 300 * 1024, f"{total} bytes"
