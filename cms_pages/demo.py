@@ -77,6 +77,8 @@ def _body(*paragraphs: str, heading: str = "", quote: tuple[str, str] | None = N
 
 
 def _publish(parent: Page, page: Page) -> Page:
+    if parent.depth == 2:  # the sections under the home page make up the site's navigation
+        page.show_in_menus = True
     parent.add_child(instance=page)
     page.save_revision().publish()
     return page

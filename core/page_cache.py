@@ -29,8 +29,13 @@ def _cacheable_request(request) -> bool:
     )
 
 
+def content_version() -> int:
+    """Changes whenever the current tenant's content changes: a key part for derived caches."""
+    return cache.get(VERSION_KEY) or 0
+
+
 def _key(request) -> str:
-    version = cache.get(VERSION_KEY) or 0
+    version = content_version()
     language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
     # Hashed: URLs can be long (search queries) and cache keys must stay short.
     where = hashlib.sha256(f"{request.get_host()}{request.get_full_path()}".encode()).hexdigest()

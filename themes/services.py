@@ -48,3 +48,19 @@ def forget_site_switcher() -> None:
         with schema_context(schema):
             cache.delete(SITE_SWITCHER_KEY)
             content_changed()
+
+
+def navigation_entries(site: Site) -> list[dict]:
+    """The site's main navigation: live pages under its home page marked "show in menus".
+
+    Cached per tenant; dropped with the tenant's cached pages whenever content changes.
+    """
+    from core.page_cache import content_version
+
+    key = f"themes:navigation:{site.pk}:{content_version()}"
+    entries = cache.get(key)
+    if entries is None:
+        pages = site.root_page.get_children().live().in_menu().public().only("id", "title", "url_path", "path")
+        entries = [{"title": page.title, "url": page.get_url()} for page in pages]
+        cache.set(key, entries, SITE_SWITCHER_SECONDS)
+    return entries

@@ -91,3 +91,16 @@ def test_home_page_is_light_and_has_no_third_party_assets(client):
         response = client.get(asset, HTTP_HOST=ZJ)
         total += len(b"".join(response.streaming_content) if response.streaming else response.content)
     assert total <= 300 * 1024, f"{total} bytes"
+
+
+def test_main_navigation_lists_the_sites_sections(client):
+    html = client.get("/news/", HTTP_HOST=ZJ).content.decode()
+    assert '<nav class="site-nav" aria-label="主导航">' in html
+    for title, url in [
+        ("新闻动态", "/news/"),
+        ("活动预约", "/activities/"),
+        ("场馆导航", "/venues/"),
+        ("数字资源", "/resources/"),
+    ]:
+        assert f'href="{url}"' in html and title in html
+    assert '<a href="/news/" aria-current="page">新闻动态</a>' in html

@@ -44,3 +44,18 @@ def language_switcher(context):
         for p in translations
     ]
     return {"links": links if len(links) > 1 else []}
+
+
+@register.inclusion_tag("themes/navigation.html", takes_context=True)
+def main_navigation(context):
+    from wagtail.models import Site
+
+    from themes.services import navigation_entries
+
+    request = context.get("request")
+    site = Site.find_for_request(request) if request is not None else None
+    if site is None:
+        return {"entries": []}
+    path = request.path
+    entries = [{**e, "current": e["url"] != "/" and path.startswith(e["url"])} for e in navigation_entries(site)]
+    return {"entries": entries}
