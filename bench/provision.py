@@ -106,6 +106,19 @@ def remove_bench_tenants() -> int:
     return len(set(slugs) | set(schemas))
 
 
+def drop_tenant(slug: str) -> None:
+    """Remove one benchmark tenant: its domains, its row and its schema."""
+    from django.db import connection
+
+    from tenants.models import CultureSite, Domain
+
+    connection.set_schema_to_public()
+    Domain.objects.filter(tenant__schema_name=slug).delete()
+    CultureSite.objects.filter(schema_name=slug).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{slug}" CASCADE')
+
+
 # --- regions and tenant specs -------------------------------------------------------------
 
 

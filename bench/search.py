@@ -66,15 +66,7 @@ def tenant_exists() -> bool:
 
 
 def drop_tenant() -> None:
-    from django.db import connection
-
-    from tenants.models import CultureSite, Domain
-
-    connection.set_schema_to_public()
-    Domain.objects.filter(tenant__schema_name=TENANT_SLUG).delete()
-    CultureSite.objects.filter(schema_name=TENANT_SLUG).delete()
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP SCHEMA IF EXISTS "{TENANT_SLUG}" CASCADE')
+    provision.drop_tenant(TENANT_SLUG)
 
 
 def create_tenant() -> None:

@@ -226,6 +226,22 @@ def invite(*, invited_by, role_names: list[str], email: str = "", mobile: str = 
     return invitation
 
 
+def send_invitation(invitation: Invitation, *, link: str, site_name: str, inviter_name: str) -> None:
+    """Mail an email invitation; a mobile invitation's link is handed over by the inviter."""
+    if not invitation.email:
+        return
+    from django.core.mail import send_mail
+
+    roles = "、".join(invitation.roles.values_list("name", flat=True))
+    send_mail(
+        f"邀请您加入{site_name}",
+        f"您好，{inviter_name} 邀请您以“{roles}”的身份加入{site_name}。"
+        f"请在 {INVITATION_DAYS} 天内打开下面的链接接受邀请：\n\n{link}\n",
+        None,
+        [invitation.email],
+    )
+
+
 @transaction.atomic
 def accept_invitation(token: str, user) -> Invitation:
     invitation = Invitation.objects.select_for_update().filter(token=token).first()

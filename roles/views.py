@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -104,14 +103,9 @@ def member_invite(request):
                 form.add_error(field if field in form.fields else None, errors)
         else:
             link = request.build_absolute_uri(reverse("invitation_accept", args=[invitation.token]))
-            if invitation.email:
-                send_mail(
-                    f"邀请您加入{request.tenant.name}",
-                    f"您好，{request.user.get_username()} 邀请您以“{'、'.join(form.cleaned_data['roles'])}”"
-                    f"的身份加入{request.tenant.name}。请在 {services.INVITATION_DAYS} 天内打开下面的链接接受邀请：\n\n{link}\n",
-                    None,
-                    [invitation.email],
-                )
+            services.send_invitation(
+                invitation, link=link, site_name=request.tenant.name, inviter_name=request.user.get_username()
+            )
             messages.success(request, f"邀请已创建。邀请链接（{services.INVITATION_DAYS} 天内有效）：{link}")
             return redirect("roles_members")
     return render(request, "roles/member_invite.html", {"form": form})
