@@ -21,6 +21,8 @@ from core.chinese import segment
 from .blocks import RESOURCE_CATEGORIES, body_blocks
 
 LIST_PREFETCH = ("cover_image__renditions",)
+# What every list card shows: title, link, summary and cover (all of the image, for its renditions).
+CARD_FIELDS = ("title", "url_path", "summary", "cover_image")
 
 
 def _cover_image(**kwargs):
@@ -77,6 +79,24 @@ class BasePage(Page):
         return segment(self.plain_search_text())
 
 
+class FederatedMixin(models.Model):
+    """A page that can travel between sites (ARCHITECTURE §5): a permanent identifier minted here
+    and the editor's choice to push it to the national catalogue (推送到国家平台)."""
+
+    uid = models.UUIDField("唯一标识符", default=uuid.uuid4, unique=True, editable=False)
+    push_to_national = models.BooleanField(
+        "推送到国家平台",
+        default=False,
+        help_text="发布、撤回或删除时同步到国家公共文化云目录；站点也可按内容类型统一设置",
+    )
+
+    promote_panels = [*Page.promote_panels, FieldPanel("push_to_national")]
+    exclude_fields_in_copy = ["uid"]  # a copy is a new item: it gets a new identifier
+
+    class Meta:
+        abstract = True
+
+
 class HomePage(Page):
     """A tenant's home page: the root of its site tree."""
 
@@ -101,22 +121,37 @@ class HomePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         # Three bounded queries (plus renditions of any cover images), whatever the site holds.
+        # Only the columns the cards show (cms_pages/includes/*_list.html): not the bodies.
+        # Built lazily: home_page.html keeps the rendered lists in the tenant's cache, and a
+        # cached copy needs none of them.
+        from django.utils.functional import SimpleLazyObject
+
         context = super().get_context(request, *args, **kwargs)
-        context["latest_news"] = (
-            NewsPage.objects.live()
-            .descendant_of(self)
-            .select_related("cover_image")
-            .prefetch_related(*LIST_PREFETCH)
-            .order_by("-date", "-pk")[:3]
+        context["latest_news"] = SimpleLazyObject(
+            lambda: (
+                NewsPage.objects.live()
+                .descendant_of(self)
+                .select_related("cover_image")
+                .prefetch_related(*LIST_PREFETCH)
+                .only(*CARD_FIELDS, "date", "source")
+                .order_by("-date", "-pk")[:3]
+            )
         )
-        context["upcoming_activities"] = ActivityPage.upcoming().descendant_of(self)[:3]
-        context["featured_resources"] = (
-            ResourcePage.objects.live()
-            .descendant_of(self)
-            .select_related("cover_image")
-            .prefetch_related(*LIST_PREFETCH)
-            .order_by("-first_published_at")[:4]
+        activities = SimpleLazyObject(lambda: ActivityPage.upcoming().descendant_of(self)[:3])
+        context["upcoming_activities"] = activities
+        context["featured_resources"] = SimpleLazyObject(
+            lambda: (
+                ResourcePage.objects.live()
+                .descendant_of(self)
+                .select_related("cover_image")
+                .prefetch_related(*LIST_PREFETCH)
+                .only(*CARD_FIELDS, "kind", "category")
+                .order_by("-first_published_at")[:4]
+            )
         )
+        # The lists stay right until the first activity shown ends (then the next one moves up);
+        # read after rendering, from the activities already loaded.
+        context["home_lists_until"] = lambda: min((activity.end for activity in activities), default=None)
         return context
 
 
@@ -190,7 +225,7 @@ class NewsIndexPage(IndexPage):
         return NewsPage
 
 
-class NewsPage(BasePage):
+class NewsPage(FederatedMixin, BasePage):  # noqa: DJ008 (Page's __str__: the title)
     date = models.DateField("发布日期", default=timezone.localdate)
     source = models.CharField("来源", max_length=100, blank=True)
 
@@ -225,7 +260,7 @@ class ActivityIndexPage(IndexPage):
         return super().children().select_related("venue")
 
 
-class ActivityPage(BasePage):
+class ActivityPage(FederatedMixin, BasePage):  # noqa: DJ008 (Page's __str__: the title)
     CATEGORIES = [
         ("performance", "演出"),
         ("exhibition", "展览"),
@@ -310,12 +345,17 @@ class ActivityPage(BasePage):
 
     @classmethod
     def upcoming(cls):
-        """Live activities not yet over, soonest first, with their venue (one query)."""
+        """Live activities not yet over, soonest first, with their venue (one query).
+
+        Loads what an activity card shows (cms_pages/includes/activity_list.html), not the body."""
         return (
             cls.objects.live()
             .filter(end__gte=timezone.now())
             .select_related("venue", "cover_image")
             .prefetch_related(*LIST_PREFETCH)
+            .only(
+                *CARD_FIELDS, "category", "start", "end", "venue__title", "location_note", "booking_enabled", "capacity"
+            )
             .order_by("start")
         )
 
@@ -341,7 +381,7 @@ class ResourceIndexPage(IndexPage):
         return context
 
 
-class ResourcePage(BasePage):
+class ResourcePage(FederatedMixin, BasePage):  # noqa: DJ008 (Page's __str__: the title)
     """A digital resource with Dublin Core metadata and a permanent unique identifier."""
 
     KINDS = [
@@ -369,7 +409,6 @@ class ResourcePage(BasePage):
         "rights",
     ]
 
-    uid = models.UUIDField("唯一标识符", default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField("资源类型", max_length=20, choices=KINDS, default="video")
     category = models.CharField("资源分类", max_length=20, choices=RESOURCE_CATEGORIES, default="art")
     document = models.ForeignKey(
@@ -415,7 +454,6 @@ class ResourcePage(BasePage):
         index.FilterField("category"),
         index.FilterField("kind"),
     ]
-    exclude_fields_in_copy = ["uid"]  # a copy is a new resource: it gets a new identifier
     parent_page_types = ["cms_pages.ResourceIndexPage"]
     subpage_types: list[str] = []
 

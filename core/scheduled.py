@@ -11,6 +11,7 @@ import logging
 
 from django.conf import settings
 from django.core.management import call_command
+from django.db import transaction
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,8 @@ def publish_scheduled_everywhere() -> list[str]:
     schemas = [s for s in get_tenant_model().objects.values_list("schema_name", flat=True) if s not in skip]
     for schema in schemas:
         try:
-            with schema_context(schema):
+            # One transaction per tenant: each publish and its federation outbox row land together.
+            with schema_context(schema), transaction.atomic():
                 call_command("publish_scheduled", stdout=io.StringIO())
         except Exception:  # one tenant's failure must not stop the others; Sentry/logs get it
             logger.exception("scheduled publishing failed in %s", schema)

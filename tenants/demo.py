@@ -107,12 +107,35 @@ def provision_demo(stdout=None) -> list[CultureSite]:
             )
             if stdout:
                 stdout.write(f"created {demo.slug}")
+        from federation.services import link_site_to_national
+
+        link_site_to_national(site)  # idempotent: demo worlds made before federation get linked
         _seed_demo_content(site, demo)
+        _share_with_national(site)
         sites.append(site)
     from accounts.oidc import ensure_site_client
 
     ensure_site_client()  # callback URLs of the demo's own-domain site (dalian-culture.localhost)
     return sites
+
+
+def _share_with_national(site: CultureSite) -> None:
+    """Provinces and cities push their resources and activities: the national catalogue is full."""
+    from wagtail.models import Site
+
+    from federation import services as federation
+    from federation.models import FederationSettings
+
+    if site.kind not in (CultureSite.Kind.PROVINCE, CultureSite.Kind.CITY):
+        return
+    with schema_context(site.schema_name):
+        with transaction.atomic():
+            policy = FederationSettings.for_site(Site.objects.get(is_default_site=True))
+            if not (policy.push_resources and policy.push_activities):
+                policy.push_resources = policy.push_activities = True
+                policy.save()
+            federation.push_existing(["resource", "activity"])
+        federation.deliver_pending()
 
 
 def _seed_demo_content(site: CultureSite, demo: DemoSite) -> None:

@@ -260,12 +260,24 @@ def create_culture_site(spec: NewSite, *, by_migrations: bool = False) -> Cultur
         _remove_partial_site(spec.slug, drop_schema=created_schema, delete_row=created_row)
         raise
     site_changed(site)
+    _link_federation(site)
     if spec.extra_domains:
         from accounts.oidc import ensure_site_client
 
         ensure_site_client()  # its own domain signs people in over OIDC: register the callback
     logger.info("created tenant %s (%s)", spec.slug, "migrations" if by_migrations else "clone")
     return site
+
+
+def _link_federation(site: CultureSite) -> None:
+    """A new province or city reports to the national site; a new national site links them all."""
+    from federation.services import link_site_to_national
+
+    if site.kind == Kind.NATIONAL:
+        for other in CultureSite.objects.filter(kind__in=[Kind.PROVINCE, Kind.CITY]):
+            link_site_to_national(other)
+    else:
+        link_site_to_national(site)
 
 
 # The catalog tables that django-tenants' clone function queries for every table it copies.

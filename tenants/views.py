@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import user_passes_test
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -29,6 +30,7 @@ def directory(request):
     return render(request, "tenants/directory.html", {"national": national, "provinces": provinces})
 
 
+@transaction.non_atomic_requests  # creating a tenant clones a schema outside any transaction
 @operator_required
 def operator_home(request):
     form = NewSiteForm(request.POST or None)

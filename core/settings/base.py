@@ -73,6 +73,7 @@ TENANT_APPS = [
     "taggit",
     "themes",
     "cms_pages",
+    "federation",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -103,6 +104,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.TenantRedirectMiddleware",
+    # Last: runs write views inside one transaction (publish + federation outbox row together).
+    "core.transactions.AtomicWritesMiddleware",
 ]
 
 TEMPLATES = [

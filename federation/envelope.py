@@ -1,0 +1,274 @@
+"""The wire format: versioned JSON envelopes built from pages (ARCHITECTURE §5).
+
+    {format, uid, catalogue_id, origin{code,slug,name,base_url}, kind, version, updated_at,
+     status, canonical_url, attribution, payload{...}, assets[{role, sha256, size, mime, ...}]}
+
+References inside the payload are portable: images are named by the sha256 of their file (an
+entry of `assets`), links to pages of the origin become absolute links; blocks that only make
+sense on the origin site (its lists of upcoming activities and resources) are left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import get_tenant_model
+
+FORMAT = "culture-cloud/1"
+STATUSES = ("live", "unpublished", "deleted")
+KIND_OF_MODEL = {"newspage": "news", "activitypage": "activity", "resourcepage": "resource"}
+KIND_LABELS = {"news": "新闻", "activity": "活动", "resource": "数字资源"}
+PORTABLE_BLOCKS = {"heading", "paragraph", "image", "gallery", "video", "audio", "quote", "call_to_action"}
+_PAGE_LINK = re.compile(r'<a\b[^>]*\blinktype="page"[^>]*\bid="(\d+)"[^>]*>')
+_EMBED = re.compile(r"<embed\b[^>]*/?>")
+_DOC_LINK = re.compile(r'<a\b[^>]*\blinktype="document"[^>]*>')
+
+
+@dataclass(frozen=True)
+class Origin:
+    code: str
+    slug: str
+    name: str
+    base_url: str
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "slug": self.slug, "name": self.name, "base_url": self.base_url}
+
+
+def current_origin() -> Origin:
+    """The site whose schema is active: the origin of everything published here."""
+    site = get_tenant_model().objects.prefetch_related("domains").get(schema_name=connection.schema_name)
+    return Origin(site.region_code, site.schema_name, site.name, site.primary_url().rstrip("/"))
+
+
+def kind_of(page) -> str | None:
+    return KIND_OF_MODEL.get(page._meta.model_name)
+
+
+def catalogue_id(origin_code: str, kind: str, uid) -> str:
+    return f"urn:culture:{origin_code}:{kind}:{uid}"
+
+
+def content_hash(envelope: dict) -> str:
+    """Hash of what the item says (status, payload, assets), not of its version or timestamps."""
+    canonical = json.dumps(
+        [envelope["status"], envelope["payload"], envelope["assets"]], sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def file_sha256(field_file) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    field_file.open("rb")
+    try:
+        for chunk in field_file.chunks(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    finally:
+        field_file.close()
+    return digest.hexdigest(), size
+
+
+class _Assets:
+    """Collects the files a payload refers to, once each, keyed by sha256."""
+
+    def __init__(self, origin: Origin):
+        self.origin = origin
+        self.items: dict[str, dict] = {}
+
+    def add(self, obj, role: str) -> str | None:
+        if obj is None or not obj.file:
+            return None
+        try:
+            sha, size = file_sha256(obj.file)
+        except (FileNotFoundError, OSError):
+            # A referenced file missing on disk: the item still travels, without this file.
+            return None
+        name = obj.file.name
+        self.items.setdefault(
+            sha,
+            {
+                "role": role,
+                "sha256": sha,
+                "size": size,
+                "mime": mimetypes.guess_type(name)[0] or "application/octet-stream",
+                "filename": name.rsplit("/", 1)[-1],
+                "path": name,
+                "url": f"{self.origin.base_url}{obj.file.url}",
+                "title": obj.title,
+            },
+        )
+        return sha
+
+
+def _portable_rich_text(html: str, origin: Origin) -> str:
+    from wagtail.models import Page
+
+    def page_link(match):
+        page = Page.objects.filter(pk=match.group(1)).first()
+        url = page.get_full_url() if page else ""
+        return f'<a href="{url}">' if url else "<a>"
+
+    html = _PAGE_LINK.sub(page_link, html)
+    html = _DOC_LINK.sub("<a>", html)
+    return _EMBED.sub("", html)
+
+
+def _portable_body(page, assets: _Assets, origin: Origin) -> list[dict]:
+    from wagtail.images import get_image_model
+
+    images = get_image_model().objects
+
+    def image_ref(value):
+        image_id = value.get("image") if isinstance(value, dict) else value
+        image = images.filter(pk=image_id).first() if image_id else None
+        sha = assets.add(image, "image")
+        if not sha:
+            return None
+        alt = value.get("alt_text", "") if isinstance(value, dict) else ""
+        decorative = value.get("decorative", False) if isinstance(value, dict) else False
+        return {"asset": sha, "alt_text": alt or (image.default_alt_text or ""), "decorative": decorative}
+
+    blocks = []
+    for block in page.body.raw_data:
+        block_type, value = block["type"], block["value"]
+        if block_type not in PORTABLE_BLOCKS:
+            continue
+        if block_type == "paragraph":
+            value = _portable_rich_text(value, origin)
+        elif block_type == "image":
+            value = image_ref(value)
+            if value is None:
+                continue
+        elif block_type == "gallery":
+            items = [image_ref(item["value"] if isinstance(item, dict) and "value" in item else item) for item in value]
+            value = [item for item in items if item]
+            if not value:
+                continue
+        elif block_type in ("video", "audio"):
+            value = {k: v for k, v in value.items() if k not in ("document", "captions")}
+        elif block_type == "call_to_action":
+            value = dict(value)
+            target = value.pop("page", None)
+            if target and not value.get("url"):
+                from wagtail.models import Page
+
+                linked = Page.objects.filter(pk=target).first()
+                value["url"] = linked.get_full_url() if linked else ""
+        blocks.append({"type": block_type, "value": value})
+    return blocks
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def page_payload(page, kind: str, assets: _Assets, origin: Origin) -> dict:
+    payload = {
+        "title": page.title,
+        "slug": page.slug,
+        "summary": page.summary,
+        "seo_title": page.seo_title,
+        "search_description": page.search_description,
+        "language": page.locale.language_code if page.locale_id else "zh-hans",
+        "cover_image": assets.add(page.cover_image, "cover_image"),
+        "body": _portable_body(page, assets, origin),
+    }
+    if kind == "news":
+        payload |= {"date": _iso(page.date), "source": page.source or origin.name}
+    elif kind == "activity":
+        venue = page.venue
+        payload |= {
+            "start": _iso(page.start),
+            "end": _iso(page.end),
+            "category": page.category,
+            "audience": page.audience,
+            "organiser": page.organiser,
+            "location_note": page.location_note,
+            "venue_name": venue.title if venue else "",
+            "venue_address": getattr(venue, "address", "") if venue else "",
+        }
+    elif kind == "resource":
+        payload |= {
+            "resource_kind": page.kind,
+            "category": page.category,
+            "stream_url": page.stream_url,
+            "duration_seconds": int(page.duration.total_seconds()) if page.duration else None,
+            "document": assets.add(page.document, "document"),
+            "dc": {name: (_iso(page.date) if name == "date" else getattr(page, name)) for name in page.DUBLIN_CORE},
+        }
+    return payload
+
+
+def build_envelope(page, *, status: str, version: int, origin: Origin | None = None) -> dict:
+    """The envelope of `page` (specific) at `version` with `status` (live/unpublished/deleted)."""
+    origin = origin or current_origin()
+    kind = kind_of(page)
+    assets = _Assets(origin)
+    payload = page_payload(page, kind, assets, origin)
+    envelope = {
+        "format": FORMAT,
+        "uid": str(page.uid),
+        "catalogue_id": catalogue_id(origin.code, kind, page.uid),
+        "origin": origin.as_dict(),
+        "kind": kind,
+        "version": version,
+        "updated_at": timezone.now().isoformat(),
+        "status": status,
+        "published_at": _iso(page.first_published_at),
+        "canonical_url": page.get_full_url() or "",
+        "attribution": f"来源：{origin.name}",
+        "payload": payload,
+        "assets": sorted(assets.items.values(), key=lambda a: a["sha256"]),
+    }
+    envelope["content_hash"] = content_hash(envelope)
+    return envelope
+
+
+class EnvelopeError(ValueError):
+    """An envelope that does not follow the format (a permanent error: retrying cannot fix it)."""
+
+
+def validate(envelope) -> dict:
+    """Check an incoming envelope's shape; returns it, or raises EnvelopeError naming the field."""
+    if not isinstance(envelope, dict):
+        raise EnvelopeError("envelope: not an object")
+    if envelope.get("format") != FORMAT:
+        raise EnvelopeError(f"format: expected {FORMAT}")
+    try:
+        uuid.UUID(str(envelope.get("uid")))
+    except ValueError:
+        raise EnvelopeError("uid: not a UUID") from None
+    version = envelope.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise EnvelopeError("version: must be a positive integer")
+    if envelope.get("status") not in STATUSES:
+        raise EnvelopeError(f"status: one of {', '.join(STATUSES)}")
+    if envelope.get("kind") not in KIND_LABELS:
+        raise EnvelopeError("kind: unknown content type")
+    origin = envelope.get("origin")
+    if not isinstance(origin, dict) or not re.fullmatch(r"\d{6}", str(origin.get("code", ""))):
+        raise EnvelopeError("origin.code: six-digit region code required")
+    payload = envelope.get("payload")
+    if not isinstance(payload, dict) or not str(payload.get("title", "")).strip():
+        raise EnvelopeError("payload.title: required")
+    if not isinstance(envelope.get("assets", []), list):
+        raise EnvelopeError("assets: must be a list")
+    try:
+        updated = timezone.datetime.fromisoformat(str(envelope.get("updated_at")))
+    except ValueError:
+        raise EnvelopeError("updated_at: not an ISO 8601 timestamp") from None
+    if timezone.is_naive(updated) or updated > timezone.now() + timedelta(days=1):
+        raise EnvelopeError("updated_at: must carry a time zone and not lie in the future")
+    envelope.setdefault("assets", [])
+    envelope["content_hash"] = content_hash(envelope)
+    return envelope

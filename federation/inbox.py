@@ -1,0 +1,62 @@
+"""The receiving end of federation requests, shared by the HTTP views and the loopback transport.
+
+`dispatch` runs in the receiving site's schema, checks the signature, then answers:
+* POST /federation/inbox/  {"envelopes": [...]}  → {"results": [{uid, version, outcome, ...}]}
+* GET  /federation/feed/?set=national-resources&after=<seq>&limit=<n>  → {"items", "next", "more"}
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+from . import services, signing
+from .models import Subscription
+
+MAX_BATCH = 500
+MAX_FEED_PAGE = 500
+
+
+def _error(status: int, message: str, code: str = "") -> tuple[int, dict]:
+    return status, {"error": message, "code": code}
+
+
+def dispatch(method: str, path: str, headers, body: bytes) -> tuple[int, dict]:
+    try:
+        key = signing.verify(method, path, body, headers)
+    except signing.SignatureError as exc:
+        return _error(401, str(exc), exc.code)
+    url = urlsplit(path)
+    if url.path == "/federation/inbox/" and method == "POST":
+        return _inbox(key, body)
+    if url.path == "/federation/feed/" and method == "GET":
+        return _feed(parse_qs(url.query))
+    return _error(404, "no such federation endpoint")
+
+
+def _inbox(key, body: bytes) -> tuple[int, dict]:
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        return _error(400, "body is not JSON", "bad_json")
+    envelopes = data.get("envelopes") if isinstance(data, dict) else None
+    if not isinstance(envelopes, list):
+        return _error(400, "envelopes: a list is required", "bad_request")
+    if len(envelopes) > MAX_BATCH:
+        return _error(413, f"at most {MAX_BATCH} envelopes per request", "too_large")
+    return 200, {"results": [services.receive(envelope, key) for envelope in envelopes]}
+
+
+def _feed(query: dict) -> tuple[int, dict]:
+    set_spec = (query.get("set") or [""])[0]
+    if set_spec not in Subscription.SETS:
+        return _error(400, f"set: one of {', '.join(Subscription.SETS)}", "bad_set")
+    try:
+        after = int((query.get("after") or ["0"])[0])
+        limit = int((query.get("limit") or ["100"])[0])
+    except ValueError:
+        return _error(400, "after and limit must be integers", "bad_request")
+    if after < 0 or not 1 <= limit <= MAX_FEED_PAGE:
+        return _error(400, f"after ≥ 0 and 1 ≤ limit ≤ {MAX_FEED_PAGE}", "bad_request")
+    items, next_cursor, more = services.feed(set_spec, after, limit)
+    return 200, {"items": items, "next": next_cursor, "more": more}
