@@ -40,7 +40,10 @@ import provision  # bench/provision.py: Django set-up, daphne helpers
 REPO_ROOT = provision.REPO_ROOT
 TENANT_SLUG = "benchserve"
 TENANT_NAME = "文化云服务基准站"
-PLAIN_DB_NAME = "culture_bench_plain"
+# CULTURE_DB_NAME chooses another benchmark database (runs side by side on one server);
+# the plain project's database is named after it.
+BENCH_DB_NAME = os.environ.get("CULTURE_DB_NAME", provision.BENCH_DB_NAME)
+PLAIN_DB_NAME = f"{BENCH_DB_NAME}_plain"
 TARGET_UNCACHED_VS_PLAIN = 0.9
 TARGET_CACHED_VS_UNCACHED = 10.0
 CACHE_MIDDLEWARE = ("UpdateCacheMiddleware", "FetchFromCacheMiddleware", "CacheMiddleware", "wagtailcache")
@@ -461,6 +464,7 @@ def measure_platform(root: Path, args, title: str, cache: str | None) -> tuple[P
 
 def main() -> int:
     args = parse_args()
+    provision.BENCH_DB_NAME = BENCH_DB_NAME
     provision.setup_django()
     from django.conf import settings
 

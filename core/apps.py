@@ -15,7 +15,7 @@ class CoreConfig(AppConfig):
     @staticmethod
     def connect_page_cache() -> None:
         from django.db.models.signals import post_delete, post_save
-        from wagtail.models import Page
+        from wagtail.models import Page, Site
         from wagtail.signals import page_published, page_unpublished, post_page_move
 
         from .page_cache import content_changed
@@ -23,14 +23,19 @@ class CoreConfig(AppConfig):
         for signal in (page_published, page_unpublished, post_page_move):
             signal.connect(content_changed, dispatch_uid=f"page-cache-{signal}")
         post_delete.connect(content_changed, sender=Page, dispatch_uid="page-cache-page-delete")
-        # Site settings (branding, navigation) appear on every page.
+        # Site settings (branding, navigation) appear on every page; the Site itself (host, root
+        # page) is cached per content version too (core.middleware.remember_wagtail_site).
         post_save.connect(_settings_changed, dispatch_uid="page-cache-settings")
+        post_delete.connect(content_changed, sender=Site, dispatch_uid="page-cache-site-delete")
 
 
 def _settings_changed(sender, **kwargs) -> None:
     from wagtail.contrib.settings.models import BaseSiteSetting
+    from wagtail.images.models import AbstractImage
+    from wagtail.models import Site
 
-    if issubclass(sender, BaseSiteSetting):
+    # Images too: cached pages and fragments hold the URLs of their renditions.
+    if issubclass(sender, (BaseSiteSetting, Site, AbstractImage)):
         from .page_cache import content_changed
 
         content_changed()

@@ -9,12 +9,13 @@ and never a response that sets a cookie. A hit costs no database query.
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse
-from django_tenants.utils import get_public_schema_name
+from django_tenants.utils import get_public_schema_name, schema_context
 
 VERSION_KEY = "core:page-cache:version"
 STORED_HEADERS = ("Content-Type", "Content-Language", "Vary", "X-Frame-Options")
@@ -42,14 +43,30 @@ def _key(request) -> str:
     return f"core:page-cache:{version}:{language}:{where}"
 
 
-def content_changed(**kwargs) -> None:
-    """Signal receiver: something in the current tenant changed; its cached pages are stale."""
-    if connection.schema_name == get_public_schema_name():
-        return
+def _bump_version() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # no version yet
         cache.set(VERSION_KEY, 1, None)
+
+
+def _bump_version_of(schema: str) -> None:
+    with schema_context(schema):
+        _bump_version()
+
+
+def content_changed(**kwargs) -> None:
+    """Signal receiver: something in the current tenant changed; its cached pages are stale.
+
+    The version moves at once (the change is visible to the rest of this request) and again
+    when the transaction commits: a request served in between still read the old rows and may
+    have cached them under the new version.
+    """
+    schema = connection.schema_name
+    if schema == get_public_schema_name():
+        return
+    _bump_version()
+    transaction.on_commit(partial(_bump_version_of, schema))
 
 
 class PageCacheMiddleware:

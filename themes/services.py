@@ -50,6 +50,29 @@ def forget_site_switcher() -> None:
             content_changed()
 
 
+def branding_for_request(request) -> Branding | None:
+    """The request's site branding, one query per tenant and content version instead of per request.
+
+    Kept on the request where Wagtail's `settings.themes.Branding` looks first, so both agree.
+    """
+    from core.page_cache import content_version
+
+    attr = Branding.get_cache_attr_name()
+    if hasattr(request, attr):
+        return getattr(request, attr)
+    site = Site.find_for_request(request)
+    if site is None:
+        return None
+    key = f"themes:branding:{site.pk}:{content_version()}"
+    branding = cache.get(key)
+    if branding is None:
+        branding = Branding.for_site(site)
+        cache.set(key, branding, SITE_SWITCHER_SECONDS)
+    branding._request = request  # as Branding.for_request does: page URLs reuse the request's caches
+    setattr(request, attr, branding)
+    return branding
+
+
 def navigation_entries(site: Site) -> list[dict]:
     """The site's main navigation: live pages under its home page marked "show in menus".
 

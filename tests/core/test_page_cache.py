@@ -72,3 +72,22 @@ def test_signed_in_visitors_are_not_served_cached_pages(client):
     response = client.get("/", HTTP_HOST=ZJ)
     assert not response.has_header("X-Page-Cache")
     assert "个人中心" in response.content.decode()
+
+
+def test_the_version_moves_again_when_the_change_commits_in_its_own_tenant(django_capture_on_commit_callbacks):
+    """A request served between the change and its commit read the old rows: what it cached
+    under the new version is dropped when the transaction commits (requests are atomic)."""
+    from core.page_cache import content_changed, content_version
+
+    with schema_context("zhejiang"):
+        before = content_version()
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            content_changed()
+        assert content_version() == before + 1
+    with schema_context("sichuan"):
+        sichuan = content_version()
+        for callback in callbacks:  # the commit may come while another schema is active
+            callback()
+        assert content_version() == sichuan
+    with schema_context("zhejiang"):
+        assert content_version() == before + 2

@@ -3,8 +3,65 @@
 from __future__ import annotations
 
 from django import template
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
+from django.utils import timezone
 
 register = template.Library()
+
+
+class TenantCacheNode(template.Node):
+    def __init__(self, nodelist, timeout, name, vary_on, until):
+        self.nodelist, self.timeout, self.name, self.vary_on, self.until = nodelist, timeout, name, vary_on, until
+
+    def render(self, context):
+        from core.page_cache import content_version
+
+        vary_on = [content_version(), *(var.resolve(context) for var in self.vary_on)]
+        key = make_template_fragment_key(self.name, vary_on)
+        value = cache.get(key)
+        if value is None:
+            value = self.nodelist.render(context)
+            timeout = int(self.timeout.resolve(context))
+            # Resolved after rendering: it may read what the fragment has just loaded.
+            until = self.until.resolve(context) if self.until is not None else None
+            if until is not None:
+                timeout = min(timeout, int((until - timezone.now()).total_seconds()))
+            if timeout > 0:
+                cache.set(key, value, timeout)
+        return value
+
+
+@register.tag("tenant_cache")
+def tenant_cache(parser, token):
+    """`{% tenant_cache timeout name [vary_on...] [until=datetime] %}...{% endtenant_cache %}`
+
+    Django's `{% cache %}`, also varied by the tenant's content version: the cache key function
+    already prefixes the tenant's schema, and the content version moves when anything shown on the
+    site changes (a page published or unpublished, branding or a Site saved, a site opened...), so
+    the fragment is rendered again on the next request after a change. `until` (resolved after
+    rendering) shortens the timeout for content that changes with time alone, such as activities
+    that end.
+    """
+    nodelist = parser.parse(("endtenant_cache",))
+    parser.delete_first_token()
+    bits = token.split_contents()
+    until = None
+    if bits[-1].startswith("until="):
+        until = parser.compile_filter(bits.pop().removeprefix("until="))
+    if len(bits) < 3:
+        raise template.TemplateSyntaxError(f"'{bits[0]}' needs a timeout and a fragment name")
+    vary_on = [parser.compile_filter(bit) for bit in bits[3:]]
+    return TenantCacheNode(nodelist, parser.compile_filter(bits[1]), bits[2], vary_on, until)
+
+
+@register.simple_tag(takes_context=True)
+def site_branding(context):
+    """The site's branding (a Wagtail site setting), from the tenant's cache."""
+    from themes.services import branding_for_request
+
+    request = context.get("request")
+    return branding_for_request(request) if request is not None else None
 
 
 @register.inclusion_tag("themes/site_switcher.html", takes_context=True)
