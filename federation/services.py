@@ -349,6 +349,10 @@ def receive(envelope: dict, key: InboundKey) -> dict:
             record = Record.objects.create(uid=envelope["uid"], **fields)
         else:
             Record.objects.filter(pk=record.pk).update(**fields)
+            if record.featured:  # shown on the home page (各地精选): its cached copy is stale
+                from core.page_cache import content_changed
+
+                content_changed()
     return result | {"outcome": "accepted", "catalogue_id": envelope["catalogue_id"]}
 
 
@@ -368,6 +372,40 @@ def feed(set_spec: str, after: int, limit: int) -> tuple[list[dict], int, bool]:
     return items, (rows[-1][0] if rows else after), more
 
 
+# --- Featuring (the national home page's 各地精选) ------------------------------------------------
+
+
+def can_feature(user) -> bool:
+    """National editors who may feature catalogue items: superusers and holders of change_record."""
+    return bool(
+        user is not None and user.is_active and (user.is_superuser or user.has_perm("federation.change_record"))
+    )
+
+
+def set_featured(record: Record, featured: bool, *, by=None) -> Record:
+    """Feature (or stop featuring) a catalogue item on the national home page.
+
+    National site only; only a live item can be featured (unfeaturing always works). With `by`,
+    that user must pass `can_feature` (PermissionDenied otherwise). Featuring is not a change of
+    the item: no new `seq`, feeds and harvests are untouched. The site's cached pages and home
+    fragments are dropped so the home page shows the change on the next request.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    from core.page_cache import content_changed
+
+    if by is not None and not can_feature(by):
+        raise PermissionDenied("没有推荐目录条目的权限。")
+    if not is_national_schema():
+        raise ValueError("只有国家平台可以推荐目录条目。")
+    if featured and record.status != Record.Status.LIVE:
+        raise ValueError("只能推荐已发布的条目。")
+    if Record.objects.filter(pk=record.pk).exclude(featured=featured).update(featured=featured):
+        content_changed()
+    record.featured = featured
+    return record
+
+
 # --- Keys and links ------------------------------------------------------------------------------
 
 
@@ -379,6 +417,20 @@ def issue_inbound_key(*, origin_code: str, origin_slug: str, origin_name: str) -
     key.secret = secret
     key.save()
     return key_id, secret
+
+
+def expire_inbound_key(key_id: str, *, origin_code: str, grace: timedelta = KEY_GRACE) -> InboundKey:
+    """On the receiving node: a rotated-out key of `origin_code` stops working after `grace`.
+
+    Never extends a key that already expires sooner. Raises InboundKey.DoesNotExist when the key
+    is unknown here or belongs to another site.
+    """
+    key = InboundKey.objects.select_for_update().get(key_id=key_id, origin_code=origin_code)
+    expires_at = timezone.now() + grace
+    if key.expires_at is None or key.expires_at > expires_at:
+        key.expires_at = expires_at
+        key.save(update_fields=["expires_at"])
+    return key
 
 
 def set_uplink(*, name: str, base_url: str, key_id: str, secret: str) -> Peer:
