@@ -152,6 +152,11 @@ class HomePage(Page):
         # The lists stay right until the first activity shown ends (then the next one moves up);
         # read after rendering, from the activities already loaded.
         context["home_lists_until"] = lambda: min((activity.end for activity in activities), default=None)
+        # The national home page also lists catalogue items its editors featured (各地精选).
+        from federation.catalogue import featured_cards, is_catalogue_site
+
+        if is_catalogue_site():
+            context["featured_records"] = SimpleLazyObject(lambda: featured_cards())
         return context
 
 

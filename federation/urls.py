@@ -1,9 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import catalogue_views, views
 
 app_name = "federation"
 urlpatterns = [
     path("federation/inbox/", views.endpoint, name="inbox"),
     path("federation/feed/", views.endpoint, name="feed"),
+    path("catalogue/", catalogue_views.catalogue_list, name="catalogue"),
+    path("catalogue/<uuid:uid>/", catalogue_views.catalogue_detail, name="catalogue_record"),
 ]
