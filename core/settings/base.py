@@ -169,6 +169,9 @@ else:
 # Full-page cache of anonymous page views (core.page_cache); 0 turns it off.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 
+# OAI-PMH (federation.oai): records per ListRecords/ListIdentifiers page before a resumptionToken.
+OAI_PAGE_SIZE = int(os.environ.get("CULTURE_OAI_PAGE_SIZE", "100"))
+
 # --- Sessions ---------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
