@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from . import catalogue
 from .models import Record
@@ -14,6 +15,7 @@ def _national_only() -> None:
         raise Http404("只有国家平台提供资源总目录。")
 
 
+@require_safe
 def catalogue_list(request):
     _national_only()
     outcome = catalogue.search_catalogue(request.GET, request.GET.get("page", 1))
@@ -32,6 +34,7 @@ def catalogue_list(request):
     )
 
 
+@require_safe
 def catalogue_detail(request, uid):
     _national_only()
     record = catalogue.get_record(uid)

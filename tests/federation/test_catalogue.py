@@ -233,6 +233,14 @@ def test_withdrawn_item_is_404_and_deleted_item_is_410_gone(client):
     assert response.status_code == 404
 
 
+def test_catalogue_pages_are_read_only(client):
+    page = pushed("zhejiang", "只读目录资源")
+    for path in ("/catalogue/", f"/catalogue/{page.uid}/"):
+        response = client.post(path, {"q": "x"}, HTTP_HOST=NATIONAL)
+        assert response.status_code == 405
+        assert client.head(path, HTTP_HOST=NATIONAL).status_code == 200
+
+
 def test_featured_item_shows_on_the_national_home_page_until_unfeatured(client):
     page = pushed("sichuan", "川剧精选推荐资源")
     _, html = get(client, "/")  # warms the page cache and the home fragments
