@@ -112,6 +112,8 @@ def record_local_change(page, status: str) -> Record | None:
         record = Record.objects.filter(uid=page.uid).first()
         if record is None and status != "live":
             return None  # never published: nothing to withdraw
+        if record is not None and not record.is_local:
+            return record  # a pulled copy (federation.pull): another site's item, not ours to push
         if record is not None and record.status == Record.Status.DELETED:
             return record  # a tombstone is final (a delete also unpublishes on its way out)
         version = record.version + 1 if record else 1
