@@ -427,3 +427,14 @@ def test_copies_are_never_pushed_back_even_when_the_site_pushes_every_resource(n
     record = Record.objects.get(uid=national_resource.uid)
     assert not record.is_local and record.origin_code == "100000"
     assert not OutboxEntry.objects.filter(record__is_local=False).exists()
+
+
+def test_a_copy_deleted_here_is_not_recreated(national_resource):
+    sub = subscribe()
+    pull.sync_subscription(sub)
+    copy_of(national_resource.uid).delete()
+    national_edit(national_resource.uid, summary="国家平台的新摘要")
+    counts = pull.sync_subscription(sub)
+    assert counts["skipped"] == 1 and counts["created"] == 0
+    assert not m.ResourcePage.objects.filter(uid=national_resource.uid).exists()
+    assert Record.objects.get(uid=national_resource.uid).page_id is None
