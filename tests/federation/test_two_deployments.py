@@ -2,7 +2,7 @@
 
 Deployment A is the session's test database (the demo world). Deployment B is a second database
 built here: migrated, with a platform row, the template and a national site only (plus its demo
-content, so there is something to pull); it is served by daphne on a free port of 127.0.0.1 and
+content, so there is something to pull); it is served by daphne (tests/live_server.py) and
 dropped at the end. B's national site answers on `127.0.0.1` (an extra domain of the site), so A
 reaches it at `http://127.0.0.1:<port>` without any name resolution trick: a deployment reached
 by its address, as in production behind a reverse proxy with its own domain.
@@ -21,10 +21,8 @@ import http.client
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -37,13 +35,13 @@ from django_tenants.utils import schema_context
 
 from federation import services
 from federation.models import DeliveryAttempt, OutboxEntry, Record
+from tests.live_server import running_server
 
 from .conftest import new_resource
 
 pytestmark = pytest.mark.django_db
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVER_START_TIMEOUT = 60  # seconds
 B_HOST = "127.0.0.1"  # B's national site answers on this host (an extra domain of the site)
 NATIONAL_NAME = "国家公共文化云"
 
@@ -77,7 +75,6 @@ class Deployment:
     db_name: str
     env: dict
     port: int = 0
-    log_path: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -148,24 +145,6 @@ def _env(db_name: str, port: int = 0) -> dict:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((B_HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _answers(port: int) -> bool:
-    conn = http.client.HTTPConnection(B_HOST, port, timeout=5)
-    try:
-        conn.request("GET", "/healthz", headers={"Host": B_HOST})
-        conn.getresponse().read()
-        return True
-    except OSError:
-        return False
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
 def deployment_b(django_db_setup, django_db_blocker):
     """A second deployment (national site only) in its own database, served by daphne."""
@@ -176,7 +155,6 @@ def deployment_b(django_db_setup, django_db_blocker):
         _admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         _admin(f'CREATE DATABASE "{db_name}"')
     b = Deployment(db_name=db_name, env=_env(db_name))
-    server = None
     try:
         provision = subprocess.run(
             [sys.executable, "-c", "import django; django.setup(); "
@@ -184,29 +162,11 @@ def deployment_b(django_db_setup, django_db_blocker):
             cwd=REPO_ROOT, env=b.env, capture_output=True, text=True, timeout=600, check=False,
         )  # fmt: skip
         assert provision.returncode == 0, f"provisioning deployment B failed:\n{provision.stderr[-4000:]}"
-        b.port = _free_port()
-        b.env = _env(db_name, b.port)
-        b.log_path = REPO_ROOT / "var" / "log" / f"two-deployments-{db_name}.log"
-        b.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with b.log_path.open("wb") as log:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", B_HOST, "-p", str(b.port), "core.asgi:application"],
-                cwd=REPO_ROOT, env=b.env, stdout=log, stderr=log,
-            )  # fmt: skip
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _answers(b.port):
-            assert server.poll() is None, f"daphne of B exited:\n{b.log_path.read_text(errors='replace')}"
-            assert time.monotonic() < deadline, "daphne of B did not answer /healthz in time"
-            time.sleep(0.2)
-        yield b
+        with running_server(db_name, label="deployment-b") as server:
+            b.port = server.port
+            b.env = _env(db_name, server.port)
+            yield b
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
         with django_db_blocker.unblock():
             _admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
@@ -314,3 +274,66 @@ def test_b_serves_its_own_national_site_on_its_address(deployment_b):
     assert answer.status == 200 and NATIONAL_NAME in body
     schemas = deployment_b.query("SELECT schema_name FROM public.tenants_culturesite ORDER BY schema_name")
     assert [s for (s,) in schemas if s not in ("public", "template")] == ["national"]
+
+
+# --- pull: a tenant of A subscribes to B's national resources --------------------------------------
+
+
+UNPUBLISH_ONE_ON_B = """
+from django_tenants.utils import schema_context
+from cms_pages.models import ResourcePage
+with schema_context("national"):
+    page = ResourcePage.objects.live().get(uid="{uid}")
+    page.unpublish()
+    print("unpublished", page.uid)
+"""
+
+
+def test_a_tenant_pulls_the_other_deployments_national_resources(deployment_b):
+    from cms_pages.models import ResourceIndexPage, ResourcePage
+    from federation import pull
+
+    b = deployment_b
+    national_items = dict(
+        b.query(
+            "SELECT uid::text, title FROM national.federation_record "
+            "WHERE is_local AND kind = 'resource' AND status = 'live'"
+        )
+    )
+    assert national_items  # B's national demo resources
+    key_id, secret = b.issue_key("510000", "sichuan", "四川文化云")
+    call_command("federation_set_uplink", "--tenant", "sichuan", "--name", NATIONAL_NAME, "--url", b.base_url,
+                 "--key-id", key_id, stdin=io.StringIO(secret), stdout=io.StringIO())  # fmt: skip
+
+    with schema_context("sichuan"):
+        parent = ResourceIndexPage.objects.first()
+        subscription = pull.subscribe(
+            peer=services.uplink(), set_spec="national-resources", parent_page=parent,
+            auto_publish=True, name="国家数字资源",
+        )  # fmt: skip
+        counts = pull.sync_subscription(subscription)
+        assert counts["created"] == len(national_items) and counts["failed"] == 0
+
+        copies = {str(p.uid): p for p in ResourcePage.objects.child_of(parent).filter(uid__in=list(national_items))}
+        assert {uid: p.title for uid, p in copies.items()} == national_items
+        assert all(p.live for p in copies.values())
+        uid = sorted(national_items)[0]
+        record = Record.objects.get(uid=uid)
+        assert not record.is_local and record.subscription_id == subscription.pk
+        assert record.catalogue_id == f"urn:culture:100000:resource:{uid}"
+
+        # Nothing changed on B: a second run writes nothing and the cursor stays.
+        subscription.refresh_from_db()
+        cursor = subscription.cursor
+        again = pull.sync_subscription(subscription)
+        assert again["created"] == again["updated"] == again["unpublished"] == 0
+        subscription.refresh_from_db()
+        assert subscription.cursor == cursor
+
+    # An editor of B withdraws one resource; the next pull withdraws the copy in sichuan.
+    assert "unpublished" in b.manage("shell", "-c", UNPUBLISH_ONE_ON_B.format(uid=uid))
+    with schema_context("sichuan"):
+        counts = pull.sync_subscription(subscription)
+        assert counts["unpublished"] == 1
+        assert not ResourcePage.objects.get(uid=uid).live
+        assert Record.objects.get(uid=uid).status == "unpublished"
