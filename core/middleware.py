@@ -26,7 +26,11 @@ def forget_cached_hosts(hostnames) -> None:
     Must run with the connection on the public schema (where the keys live)."""
     from django.core.cache import cache
 
+    from core.page_cache import forget_host_pages
+
+    hostnames = list(hostnames)
     cache.delete_many([_host_key(h) for h in hostnames])
+    forget_host_pages(hostnames)
 
 
 class CultureTenantMiddleware(TenantMainMiddleware):
@@ -57,6 +61,11 @@ class CultureTenantMiddleware(TenantMainMiddleware):
         if not tenant.is_active and not request.path.startswith(ALWAYS_SERVED_PATHS):
             connection.set_schema_to_public()
             return render(request, "core/site_closed.html", {"site": tenant}, status=503)
+        if tenant.schema_name != get_public_schema_name():
+            from core.page_cache import content_version
+
+            # Before anything is rendered: what the full-page cache stores this response under.
+            request.content_version_at_start = content_version()
         return None
 
 

@@ -90,6 +90,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # First: a full-page cache hit needs nothing else (not even the tenant lookup).
+    "core.page_cache.PageCacheMiddleware",
     "core.middleware.CultureTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -97,7 +99,6 @@ MIDDLEWARE = [
     "core.middleware.PlatformSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "core.middleware.TenantLanguageMiddleware",
-    "core.page_cache.PageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -155,7 +156,14 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_FUNCTION": "django_tenants.cache.make_key",
-        }
+        },
+        # Full pages and content versions (core.page_cache): keys name the tenant themselves,
+        # so hits are answered before the tenant is looked up.
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "pages",
+        },
     }
 else:
     CACHES = {
@@ -163,7 +171,12 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "culture-default",
             "KEY_FUNCTION": "django_tenants.cache.make_key",
-        }
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "culture-pages",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        },
     }
 
 # Full-page cache of anonymous page views (core.page_cache); 0 turns it off.

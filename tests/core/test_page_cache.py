@@ -1,6 +1,8 @@
 """Full-page cache: per tenant and language, no queries on a hit, dropped when content changes."""
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
@@ -9,6 +11,17 @@ from cms_pages.models import HomePage, NewsPage
 from tenants.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    """Cached pages outlive a test's rolled-back transaction: every test starts without any."""
+    caches["pages"].clear()
+    caches["default"].clear()
+    yield
+    caches["pages"].clear()
+    caches["default"].clear()
+
 
 ZJ = "zhejiang.culture.localhost"
 SC = "sichuan.culture.localhost"
@@ -91,3 +104,112 @@ def test_the_version_moves_again_when_the_change_commits_in_its_own_tenant(djang
         assert content_version() == sichuan
     with schema_context("zhejiang"):
         assert content_version() == before + 2
+
+
+# --- hits answered at the ASGI level, before Django ----------------------------------------------
+
+
+class DjangoStandIn:
+    """Stands for Django behind core.asgi's PageCacheASGI: records what reached it."""
+
+    def __init__(self):
+        self.calls = []
+
+    async def __call__(self, scope, receive, send):
+        self.calls.append(scope["path"])
+        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send({"type": "http.response.body", "body": b"rendered by Django"})
+
+
+def asgi_request(app, host: str, path: str, *, method: str = "GET", cookie: str = "") -> tuple[int, dict, bytes]:
+    path, _, query = path.partition("?")
+    headers = [(b"host", host.encode())] + ([(b"cookie", cookie.encode())] if cookie else [])
+    scope = {"type": "http", "method": method, "path": path, "query_string": query.encode(), "headers": headers}
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    async_to_sync(app)(scope, receive, send)
+    start, body = sent[0], b"".join(m.get("body", b"") for m in sent[1:])
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
+
+
+def test_a_cached_page_is_answered_before_django_with_the_same_headers(client):
+    from core.page_cache import PageCacheASGI
+
+    path = news_path()
+    first = client.get(path, HTTP_HOST=ZJ)
+    assert first["X-Page-Cache"] == "miss"
+    django = DjangoStandIn()
+    app = PageCacheASGI(django)
+    with CaptureQueriesContext(connection) as ctx:
+        status, headers, body = asgi_request(app, ZJ, path)
+    assert (status, body, django.calls) == (200, first.content, [])
+    assert headers["x-page-cache"] == "hit" and headers["content-length"] == str(len(first.content))
+    # Everything the middleware stack added on the way out comes back with the page.
+    for name in ("Content-Type", "X-Frame-Options", "X-Content-Type-Options", "Content-Language"):
+        assert headers[name] == first[name], name
+    assert "set-cookie" not in {k.lower() for k in headers}
+    assert ctx.captured_queries == []
+    status, headers, body = asgi_request(app, ZJ, path, method="HEAD")
+    assert (status, body, headers["content-length"]) == (200, b"", str(len(first.content)))
+
+
+def test_what_is_not_a_plain_anonymous_read_goes_to_django(client, settings):
+    from core.page_cache import PageCacheASGI
+
+    path = news_path()
+    client.get(path, HTTP_HOST=ZJ)
+    django = DjangoStandIn()
+    app = PageCacheASGI(django)
+    assert asgi_request(app, ZJ, path, cookie=f"{settings.SESSION_COOKIE_NAME}=abc")[0] == 299  # signed in
+    assert asgi_request(app, ZJ, path, method="POST")[0] == 299
+    assert asgi_request(app, SC, path)[0] == 299  # another tenant's host
+    assert asgi_request(app, ZJ, path + "?page=2")[0] == 299  # another URL
+    assert asgi_request(app, ZJ, path, cookie="theme=dark")[0] == 200  # unrelated cookies are fine
+    assert len(django.calls) == 4
+
+
+def test_a_publish_or_a_closed_site_stops_the_asgi_hits(client):
+    from core.page_cache import PageCacheASGI
+    from tenants.services import set_site_active
+
+    client.get("/", HTTP_HOST=ZJ)
+    client.get("/", HTTP_HOST=SC)
+    app = PageCacheASGI(DjangoStandIn())
+    assert asgi_request(app, ZJ, "/")[0] == 200
+    with schema_context("zhejiang"):
+        home = HomePage.objects.get(locale__language_code="zh-hans")
+        home.title = "浙江文化云 · 新版"
+        home.save_revision().publish()
+    assert asgi_request(app, ZJ, "/")[0] == 299  # stale: Django renders the new page
+    assert asgi_request(app, SC, "/")[0] == 200  # sichuan's page is still current
+
+    set_site_active("sichuan", False)
+    try:
+        assert asgi_request(app, SC, "/")[0] == 299  # Django answers "site closed"
+        assert client.get("/", HTTP_HOST=SC).status_code == 503
+    finally:
+        set_site_active("sichuan", True)
+
+
+def test_a_chinese_path_and_a_query_string_share_entries_with_django(client):
+    """The ASGI level spells the URL as Django's request.get_full_path() does."""
+    from core.page_cache import PageCacheASGI
+
+    with schema_context("zhejiang"):
+        news = NewsPage.objects.live().first()
+        news.slug = "非遗-展演"
+        news.save_revision().publish()
+        path = NewsPage.objects.get(pk=news.pk).url
+    assert client.get(path, HTTP_HOST=ZJ).status_code == 200
+    response = client.get(path + "?from=%E5%BE%AE%E4%BF%A1", HTTP_HOST=ZJ)  # ?from=微信, as browsers send it
+    assert response["X-Page-Cache"] == "miss"
+    app = PageCacheASGI(DjangoStandIn())
+    from urllib.parse import unquote
+
+    assert asgi_request(app, ZJ, unquote(path) + "?from=%E5%BE%AE%E4%BF%A1")[2] == response.content
