@@ -366,3 +366,54 @@ def test_a_zhejiang_subscription_id_is_a_404_on_sichuan_and_editors_cannot_chang
     with schema_context("zhejiang"):
         subscription.refresh_from_db()
         assert subscription.active
+
+
+def test_diverged_copy_shows_upstream_and_local_side_by_side(client, zhejiang):
+    from cms_pages import models as m
+    from federation import pull
+
+    with schema_context("national"):
+        upstream = new_resource("国家图书馆·永乐大典", push=False)
+    with schema_context("zhejiang"):
+        subscription = pull.subscribe(
+            peer=services.uplink(),
+            set_spec="national-resources",
+            parent_page=m.ResourceIndexPage.objects.get(),
+            policy=Subscription.Policy.UPDATE_UNLESS_MODIFIED,
+            auto_publish=True,
+            name="国家数字资源",
+        )
+        pull.sync_subscription(subscription)
+        copy = m.ResourcePage.objects.get(uid=upstream.uid).get_latest_revision_as_object()
+        copy.summary = "浙江图书馆改写的介绍"
+        copy.save_revision().publish()
+    with schema_context("national"):
+        page = m.ResourcePage.objects.get(uid=upstream.uid)
+        page.summary = "国家图书馆的新介绍"
+        page.save_revision().publish()
+    with schema_context("zhejiang"):
+        assert pull.sync_subscription(subscription)["diverged"] == 1
+        record = Record.objects.get(uid=upstream.uid)
+
+    login(client, "zhejiang_admin")
+    rows = status_rows(client, ZHEJIANG, scope="received", status="diverged")
+    assert rows == {"国家图书馆·永乐大典": "本地已修改"}
+    listing = client.get(BASE, {"scope": "received", "status": "diverged"}, HTTP_HOST=ZHEJIANG).content.decode()
+    assert f"/admin/federation/records/{record.pk}/diff/" in listing
+
+    diff = client.get(f"{BASE}records/{record.pk}/diff/", HTTP_HOST=ZHEJIANG)
+    assert diff.status_code == 200
+    soup = BeautifulSoup(diff.content.decode(), "html.parser")
+    cells = {
+        row.find("th").get_text(strip=True): [td.get_text(strip=True) for td in row.find_all("td")]
+        for row in soup.select("table.federation-diff tbody tr")
+    }
+    assert cells["摘要"][:2] == ["国家图书馆的新介绍", "浙江图书馆改写的介绍"]
+    changes = str(soup.select_one("table.federation-diff tbody tr td.federation-diff-changes"))
+    assert "<del>" in changes and "<ins>" in changes
+    assert "标题" not in cells  # unchanged fields are not listed
+
+    # An editor may look at the status and the difference, too.
+    client.logout()
+    login(client, "zhejiang_editor")
+    assert client.get(f"{BASE}records/{record.pk}/diff/", HTTP_HOST=ZHEJIANG).status_code == 200

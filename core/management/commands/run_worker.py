@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 
 from core.models import WorkerHeartbeat
-from core.scheduled import publish_scheduled_everywhere
+from core.scheduled import federation_sync_everywhere, publish_scheduled_everywhere
 from core.tasks import run_in_recorded_tenant
 
 logger = logging.getLogger("core.worker")
@@ -37,8 +37,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--schedule-every", type=float, default=60.0, help="Seconds between scheduled-publishing runs."
         )
+        parser.add_argument(
+            "--federation-every",
+            type=float,
+            default=300.0,
+            help="Seconds between federation syncs (push delivery and pulls, queued per tenant); 0 turns them off.",
+        )
 
-    def handle(self, *, interval: float, batch: bool, heartbeat: float, schedule_every: float, **options):
+    def handle(
+        self,
+        *,
+        interval: float,
+        batch: bool,
+        heartbeat: float,
+        schedule_every: float,
+        federation_every: float = 300.0,
+        **options,
+    ):
         worker_id = f"{socket.gethostname()}-{os.getpid()}"[:64]
         worker = TenantWorker(
             queue_names=["*"],
@@ -54,12 +69,16 @@ class Command(BaseCommand):
 
         def heartbeat_loop():
             next_schedule = 0.0
+            next_federation = 0.0
             while not stop.is_set():
                 try:
                     beat(worker_id)
                     if time.monotonic() >= next_schedule:
                         publish_scheduled_everywhere()
                         next_schedule = time.monotonic() + schedule_every
+                    if federation_every and time.monotonic() >= next_federation:
+                        next_federation = time.monotonic() + federation_every
+                        federation_sync_everywhere()
                 except Exception:  # the next beat retries; /healthz shows the gap
                     logger.exception("worker heartbeat failed")
                 finally:

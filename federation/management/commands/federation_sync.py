@@ -27,6 +27,7 @@ class TextProgress:
     def __init__(self, out, label: str, total: int | None):
         self.out, self.label, self.total, self.done = out, label, total, 0
         self._last = 0.0
+        self._drawn: int | None = None
 
     def __call__(self, n: int) -> None:
         self.done += n
@@ -35,7 +36,13 @@ class TextProgress:
             self._last = now
             self.draw()
 
+    def finish(self) -> None:
+        """Draw the final state unless it is already on screen (or there was nothing to do)."""
+        if self._drawn != self.done and (self.done or self.total):
+            self.draw()
+
     def draw(self) -> None:
+        self._drawn = self.done
         if self.total:
             filled = min(self.WIDTH, self.WIDTH * self.done // self.total)
             bar = "#" * filled + "-" * (self.WIDTH - filled)
@@ -97,10 +104,9 @@ class Command(BaseCommand):
                 total = min(total, limit)
             bar = TextProgress(self.stdout, "push", total)
             result["push"] = sync.sync_here(push=True, pull=False, limit=limit, progress=bar)["push"]
-            bar.draw()
+            bar.finish()
         if pull:
             bar = TextProgress(self.stdout, "pull", None)
             result["pull"] = sync.sync_here(push=False, pull=True, progress=bar)["pull"]
-            if result["pull"] is not None:
-                bar.draw()
+            bar.finish()
         return result
