@@ -417,3 +417,35 @@ def test_diverged_copy_shows_upstream_and_local_side_by_side(client, zhejiang):
     client.logout()
     login(client, "zhejiang_editor")
     assert client.get(f"{BASE}records/{record.pk}/diff/", HTTP_HOST=ZHEJIANG).status_code == 200
+
+
+def test_lists_take_the_same_number_of_queries_however_many_rows(client, zhejiang):
+    """No N+1: adding rows to the status list, the log and the dead letters adds no query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, "zhejiang_admin")
+
+    def queries(path, **params) -> int:
+        client.get(BASE + path, params, HTTP_HOST=ZHEJIANG)  # host and site caches warm, as in use
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(BASE + path, params, HTTP_HOST=ZHEJIANG).status_code == 200
+        return len(captured)
+
+    with schema_context("zhejiang"):
+        make_dead_letter("查询预算一：湖笔")
+    before = {
+        "status": queries("", status="failed"),
+        "log": queries("log/"),
+        "dead": queries("dead-letters/"),
+    }
+    with schema_context("zhejiang"):
+        for i in range(4):
+            make_dead_letter(f"查询预算 {i}：宣纸")
+    after = {
+        "status": queries("", status="failed"),
+        "log": queries("log/"),
+        "dead": queries("dead-letters/"),
+    }
+    assert len(status_rows(client, ZHEJIANG, status="failed")) == 5
+    assert after == before
