@@ -98,8 +98,10 @@ def status_index(request):
     if kind in KINDS:
         records = records.filter(kind=kind)
     page = _page_of(request, records.order_by("-changed_at", "-pk"))
+    # The national site does not push: its own items are the catalogue itself.
+    statuses = {**STATUSES, "local": "本站目录"} if national else STATUSES
     for record in page:
-        record.status_label = STATUSES.get(record.fed_status, record.fed_status)
+        record.status_label = statuses.get(record.fed_status, record.fed_status)
         record.kind_label = KINDS.get(record.kind, record.kind)
     can_feature = national and request.user.has_perm(FEATURE_RECORDS) and hasattr(services, "set_featured")
     return render(
@@ -111,7 +113,7 @@ def status_index(request):
             "scope": scope,
             "status": status,
             "kind": kind,
-            "statuses": STATUSES,
+            "statuses": statuses,
             "kinds": KINDS,
             "national": national,
             "received_label": "收到的记录" if national else "订阅的内容",
@@ -267,11 +269,16 @@ def subscription_index(request):
 
 
 def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
+    """Service errors onto the form; the template names the field, so a leading "label：" goes."""
+    if not hasattr(exc, "error_dict"):
         form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        if field not in form.fields:
+            form.add_error(None, [f"{field}：{m}" for e in errors for m in e.messages])
+            continue
+        prefix = f"{form.fields[field].label}："
+        form.add_error(field, [m.removeprefix(prefix) for e in errors for m in e.messages])
 
 
 def subscription_create(request):

@@ -293,7 +293,9 @@ def test_subscription_is_created_edited_synced_in_the_background_and_deactivated
     }
     refused = client.post(BASE + "subscriptions/add/", form, HTTP_HOST=ZHEJIANG)
     assert refused.status_code == 200
-    assert "放在此栏目下" in text_of(refused) and "数字资源列表" in text_of(refused)
+    assert "放在此栏目下：国家数字资源只能放在“数字资源列表”栏目下" in text_of(refused)
+    unnamed = client.post(BASE + "subscriptions/add/", form | {"name": ""}, HTTP_HOST=ZHEJIANG)
+    assert unnamed.status_code == 200 and "名称：必需字段" in text_of(unnamed)
     with schema_context("zhejiang"):
         assert not Subscription.objects.exists()
 
