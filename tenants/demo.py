@@ -113,6 +113,8 @@ def provision_demo(stdout=None) -> list[CultureSite]:
         _seed_demo_content(site, demo)
         _share_with_national(site)
         sites.append(site)
+    _feature_on_national()
+    _subscribe_to_national(DEMO_SUBSCRIBER)
     from accounts.oidc import ensure_site_client
 
     ensure_site_client()  # callback URLs of the demo's own-domain site (dalian-culture.localhost)
@@ -136,6 +138,64 @@ def _share_with_national(site: CultureSite) -> None:
                 policy.save()
             federation.push_existing(["resource", "activity"])
         federation.deliver_pending()
+
+
+# The demo site that pulls the national cloud's resources (published automatically), so a visitor
+# sees pulled copies; the others show only their own.
+DEMO_SUBSCRIBER = "liaoning"
+FEATURED_ON_NATIONAL = 6
+
+
+def _feature_on_national() -> None:
+    """National editors' picks on the national home page (各地精选): a resource from each origin.
+
+    Only when nothing is featured yet, so the national editors' own choices stay.
+    """
+    from federation import services as federation
+    from federation.models import Record
+
+    national = CultureSite.objects.filter(kind=CultureSite.Kind.NATIONAL).first()
+    if national is None:
+        return
+    with schema_context(national.schema_name), transaction.atomic():
+        if Record.objects.filter(featured=True).exists():
+            return
+        picks, origins = [], set()
+        live = Record.objects.filter(is_local=False, status=Record.Status.LIVE, kind="resource").order_by("seq")
+        for record in live:
+            if record.origin_code not in origins:
+                origins.add(record.origin_code)
+                picks.append(record)
+        for record in picks[:FEATURED_ON_NATIONAL]:
+            federation.set_featured(record, True)
+
+
+def _subscribe_to_national(slug: str) -> None:
+    """`slug` subscribes to the national resources (once) and pulls them."""
+    from cms_pages.models import ResourceIndexPage
+    from federation import pull
+    from federation.models import Subscription
+    from federation.services import uplink
+
+    site = CultureSite.objects.filter(schema_name=slug).first()
+    if site is None:
+        return
+    with schema_context(site.schema_name):
+        peer = uplink()
+        parent = ResourceIndexPage.objects.filter(locale__language_code="zh-hans").first()
+        if peer is None or parent is None:
+            return
+        subscription = Subscription.objects.filter(set_spec="national-resources").first()
+        if subscription is None:
+            subscription = pull.subscribe(
+                peer=peer,
+                set_spec="national-resources",
+                parent_page=parent,
+                policy=Subscription.Policy.UPDATE_UNLESS_MODIFIED,
+                auto_publish=True,
+                name="国家数字资源",
+            )
+        pull.sync_subscription(subscription)
 
 
 def _seed_demo_content(site: CultureSite, demo: DemoSite) -> None:

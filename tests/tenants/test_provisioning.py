@@ -148,9 +148,11 @@ def test_demo_provisioning_is_idempotent(committed_db):
 
     def snapshot():
         counts = {}
-        for schema in ["public", "national", "zhejiang", "dalian"]:
+        tenant_tables = ["wagtailcore_page", "wagtailcore_revision", "auth_group", "roles_membership"]
+        tenant_tables += ["federation_record", "federation_outboxentry", "federation_subscription"]
+        for schema in ["public", "national", "zhejiang", "dalian", "liaoning"]:
             with schema_context(schema), connection.cursor() as cursor:
-                for table in ["wagtailcore_page", "wagtailcore_revision", "auth_group", "roles_membership"]:
+                for table in tenant_tables:
                     if schema == "public" and table != "auth_group":
                         continue
                     cursor.execute(f"SELECT count(*), coalesce(max(id), 0) FROM {table}")
