@@ -30,6 +30,8 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 
+from cms_pages.models import ResourcePage
+
 from .envelope import KIND_LABELS
 from .models import Record
 
@@ -514,23 +516,8 @@ def dublin_core(record: Record) -> list[tuple[str, str]]:
     return [(name, value) for name in _DC_ELEMENTS for value in values[name]]
 
 
-_DC_ELEMENTS = (
-    "title",
-    "creator",
-    "subject",
-    "description",
-    "publisher",
-    "contributor",
-    "date",
-    "type",
-    "format",
-    "identifier",
-    "source",
-    "language",
-    "relation",
-    "coverage",
-    "rights",
-)
+# The fifteen Dublin Core elements, in the order oai_dc lists them (title, then the resource's own).
+_DC_ELEMENTS = ("title", *ResourcePage.DUBLIN_CORE)
 
 
 def oai_dc(record: Record) -> ET.Element:

@@ -18,29 +18,23 @@ So Playwright lives only while the tests of this package run (package-scoped fix
 and during that time DJANGO_ALLOW_ASYNC_UNSAFE lets fixtures such as `committed_db` use the
 ORM from this (synchronous) test code. The server never inherits that variable.
 
-The server's output goes to var/log/browser-tests-<test database>.log; a failing test shows
-its end.
+The server is started by tests/live_server.py; its output goes to
+var/log/live-server-<test database>-browser.log, and a failing test shows its end.
 
 Chromium comes from Debian (`make browser-deps`); `playwright install` cannot download here.
 """
 
 from __future__ import annotations
 
-import http.client
 import os
-import socket
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.conf import settings
 from django.db import connection, connections
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.live_server import running_server
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 PHONE_VIEWPORT = {"width": 360, "height": 740}
@@ -48,7 +42,6 @@ PHONE_USER_AGENT = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/156.0.0.0 Mobile Safari/537.36"
 )
-SERVER_START_TIMEOUT = 60  # seconds
 SERVER_LOG_TAIL = 6000  # characters of the server log shown under a failed test
 BROWSER_DIR = Path(__file__).resolve().parent
 
@@ -84,69 +77,13 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _server_env(port: int, db_name: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the real server must keep Django's async checks
-    env["DJANGO_SETTINGS_MODULE"] = "core.settings.test"
-    env["CULTURE_PORT"] = str(port)  # links in pages (PLATFORM_PORT) point at the live port
-    if env.get("DATABASE_URL"):
-        parts = urlsplit(env["DATABASE_URL"])
-        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{db_name}"))
-    else:
-        env["CULTURE_DB_NAME"] = db_name
-    return env
-
-
-def _answers(port: int) -> bool:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", "/healthz", headers={"Host": settings.PLATFORM_DOMAIN})
-        conn.getresponse().read()  # any status: 503 only means no task worker is running
-        return True
-    except OSError:
-        return False
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="session")
 def live_platform(django_db_setup, django_db_blocker):
     """daphne serving core.asgi on the session's test database, at a free port of 127.0.0.1."""
     with django_db_blocker.unblock():
         db_name = connection.settings_dict["NAME"]
-    assert db_name.startswith("test_"), f"live_platform must serve a test database, not {db_name!r}"
-    port = _free_port()
-    log_path = REPO_ROOT / "var" / "log" / f"browser-tests-{db_name}.log"  # one per test database
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "core.asgi:application"]
-    live = LivePlatform(port=port, log_path=log_path)
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(cmd, cwd=REPO_ROOT, env=_server_env(port, db_name), stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _answers(port):
-            if server.poll() is not None:
-                pytest.fail(f"daphne exited with {server.returncode} before serving:\n{live.log()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"daphne did not answer /healthz within {SERVER_START_TIMEOUT}s:\n{live.log()}")
-            time.sleep(0.2)
-        yield live
-        if server.poll() is not None:
-            print(f"daphne died during the tests (exit {server.returncode}):\n{live.log()}", file=sys.stderr)
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with running_server(db_name, label="browser") as server:
+        yield LivePlatform(port=server.port, log_path=server.log_path)
 
 
 @pytest.fixture(scope="package")
