@@ -170,7 +170,7 @@ def record_diff(request, record_id: int):
     _require(request, VIEW_RECORDS)
     record = get_object_or_404(Record.objects.select_related("subscription"), pk=record_id)
     rows = None
-    if sync.pull_available() and record.page_id and record.subscription_id:
+    if record.page_id and record.subscription_id:
         from . import pull
 
         rows = [
@@ -263,7 +263,6 @@ def subscription_index(request):
             "subscriptions": subscriptions,
             "can_add": request.user.has_perm(ADD_SUBSCRIPTION),
             "can_change": request.user.has_perm(CHANGE_SUBSCRIPTION),
-            "pull_available": sync.pull_available(),
         },
     )
 
@@ -335,8 +334,6 @@ def subscription_sync_now(request, subscription_id: int):
     subscription = get_object_or_404(Subscription, pk=subscription_id)
     if not subscription.active:
         messages.error(request, f"订阅“{subscription.name}”已停用，请先启用。")
-    elif not sync.pull_available():
-        messages.error(request, "本部署尚未启用内容拉取，无法同步。")
     else:
         sync.enqueue_subscription_sync(subscription)
         messages.success(request, f"已开始同步“{subscription.name}”，稍后刷新查看结果。")

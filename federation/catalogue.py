@@ -100,6 +100,7 @@ class CatalogueCard:
     date: datetime.datetime | None
     title_html: SafeString
     summary_html: SafeString
+    cover: object = None  # the cover Image kept here (covers.py), if any
 
     @property
     def url(self) -> str:
@@ -124,8 +125,24 @@ def _cards_queryset():
     return (
         Record.objects.filter(status=Record.Status.LIVE)
         .only(*CARD_FIELDS)
-        .annotate(summary_text=KT("envelope__payload__summary"), published_at=KT("envelope__published_at"))
+        .annotate(
+            summary_text=KT("envelope__payload__summary"),
+            published_at=KT("envelope__published_at"),
+            cover_sha=KT("envelope__payload__cover_image"),
+        )
     )
+
+
+def _cards(records, words: list[str], categories: dict[str, dict[str, str]]) -> list[CatalogueCard]:
+    """Cards with their cover images (one more query for the covers, one for their renditions)."""
+    from .covers import covers_by_sha
+
+    records = list(records)
+    covers = covers_by_sha(record.cover_sha for record in records)
+    cards = [_card(record, words, categories) for record in records]
+    for card in cards:
+        card.cover = covers.get(card.record.cover_sha)
+    return cards
 
 
 @dataclass
@@ -170,7 +187,8 @@ def search_catalogue(params, page_number: str | int = 1) -> CatalogueOutcome:
     """Live records matching the query and filters, newest first (best match first with a query).
 
     A bad value names its field in `errors` and that filter is left out; the others still apply.
-    Three queries whatever the number of results: the origins, the count and the page.
+    Three queries whatever the number of results (the origins, the count and the page), and two
+    more when the page shows cover images (the images and their renditions).
     """
     outcome = CatalogueOutcome(origins=origins())
     errors = outcome.errors
@@ -230,7 +248,7 @@ def search_catalogue(params, page_number: str | int = 1) -> CatalogueOutcome:
     paginator = Paginator(queryset.order_by(*order), PAGE_SIZE)
     outcome.page_obj = paginator.get_page(page_number)
     outcome.total = paginator.count
-    outcome.cards = [_card(record, words, categories) for record in outcome.page_obj]
+    outcome.cards = _cards(outcome.page_obj, words, categories)
     return outcome
 
 
@@ -238,7 +256,15 @@ def featured_cards(limit: int = FEATURED_COUNT) -> list[CatalogueCard]:
     """Live records national editors featured (各地精选), most recently updated first; one query."""
     categories = categories_by_kind()
     records = _cards_queryset().filter(featured=True).order_by("-origin_updated_at", "-seq")[:limit]
-    return [_card(record, [], categories) for record in records]
+    return _cards(records, [], categories)
+
+
+def record_cover(record: Record):
+    """The record's cover Image kept here, or None."""
+    from .covers import covers_by_sha
+
+    sha = ((record.envelope or {}).get("payload") or {}).get("cover_image")
+    return covers_by_sha([sha]).get(sha)
 
 
 def get_record(uid) -> Record | None:

@@ -51,5 +51,6 @@ def catalogue_detail(request, uid):
             "summary": (envelope.get("payload") or {}).get("summary", ""),
             "attribution": envelope.get("attribution") or f"来源：{record.origin_name}",
             "metadata": catalogue.record_metadata(record),
+            "cover": catalogue.record_cover(record),
         },
     )

@@ -44,7 +44,10 @@ def _inbox(key, body: bytes) -> tuple[int, dict]:
         return _error(400, "envelopes: a list is required", "bad_request")
     if len(envelopes) > MAX_BATCH:
         return _error(413, f"at most {MAX_BATCH} envelopes per request", "too_large")
-    return 200, {"results": [services.receive(envelope, key) for envelope in envelopes]}
+    results = [services.receive(envelope, key) for envelope in envelopes]
+    if any(result.get("outcome") == "accepted" for result in results):
+        services.fetch_covers_later()
+    return 200, {"results": results}
 
 
 def _feed(query: dict) -> tuple[int, dict]:

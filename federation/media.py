@@ -143,7 +143,7 @@ def _download(asset: dict, peer, out, limit: int) -> tuple[str, int]:
         out.write(chunk)
 
     if peer.is_loopback:
-        for chunk in _read_loopback(asset):
+        for chunk in _read_loopback(asset, peer):
             take(chunk)
     else:
         for chunk in _read_http(asset, peer):
@@ -151,15 +151,16 @@ def _download(asset: dict, peer, out, limit: int) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _read_loopback(asset: dict):
-    """The national tenant's own file, read from its media folder (no HTTP inside one deployment)."""
+def _read_loopback(asset: dict, peer):
+    """A file of a site of this deployment, read from its media folder (no HTTP inside one deployment):
+    the national site's for pulled content, or the origin's (`peer.schema`, see covers.py)."""
     from .transport import TransportError, national_schema
 
     path = str(asset.get("path") or "")
     if not path or path.startswith("/") or ".." in path.split("/"):
         raise MediaError("assets.path: 缺少或不是相对路径", retryable=False)
     try:
-        with schema_context(national_schema()):
+        with schema_context(getattr(peer, "schema", None) or national_schema()):
             handle = default_storage.open(path, "rb")
     except TransportError as exc:
         raise MediaError(f"assets.path: {exc}") from None

@@ -58,6 +58,14 @@ def _page_models():
 # --- Subscribing -----------------------------------------------------------------------------------
 
 
+def check_parent_page(set_spec: str, parent_page) -> None:
+    """Copies of a set go under the index page of their type; otherwise a message naming the field."""
+    label, kind = Subscription.SETS[set_spec]
+    index_model = _page_models()[kind][1]
+    if parent_page is None or parent_page.specific_class is not index_model:
+        raise ValidationError({"parent_page": f"放在此栏目下：{label}只能放在“{index_model._meta.verbose_name}”栏目下"})
+
+
 def subscribe(
     *,
     peer,
@@ -73,10 +81,8 @@ def subscribe(
     if set_spec not in Subscription.SETS:
         choices = "、".join(label for label, _ in Subscription.SETS.values())
         raise ValidationError({"set_spec": f"订阅内容：只能是 {choices}"})
-    label, kind = Subscription.SETS[set_spec]
-    index_model = _page_models()[kind][1]
-    if parent_page is None or parent_page.specific_class is not index_model:
-        raise ValidationError({"parent_page": f"放在此栏目下：{label}只能放在“{index_model._meta.verbose_name}”栏目下"})
+    label = Subscription.SETS[set_spec][0]
+    check_parent_page(set_spec, parent_page)
     if policy not in Subscription.Policy.values:
         raise ValidationError({"policy": "本地修改策略：无效的选项"})
     with transaction.atomic():

@@ -358,6 +358,20 @@ def receive(envelope: dict, key: InboundKey) -> dict:
     return result | {"outcome": "accepted", "catalogue_id": envelope["catalogue_id"]}
 
 
+def fetch_covers_later() -> None:
+    """After received items commit: fetch their cover images from their origins (covers.py), in
+    the background: a slow origin must not hold up the sender's delivery."""
+    from .tasks import fetch_catalogue_covers_task
+
+    schema = connection.schema_name
+
+    def enqueue() -> None:
+        with schema_context(schema):
+            fetch_catalogue_covers_task.enqueue()
+
+    transaction.on_commit(enqueue)
+
+
 def feed(set_spec: str, after: int, limit: int) -> tuple[list[dict], int, bool]:
     """This site's own items of a set after `after`, in change order, tombstones included."""
     from .models import Subscription

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 
@@ -39,14 +38,6 @@ def tenant_schemas(slugs: list[str] | None = None) -> list[str]:
     return [schema for schema in known if schema in slugs]
 
 
-def pull_available() -> bool:
-    try:
-        from . import pull  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def pending_count() -> int:
     """Outbox entries of this schema waiting for delivery (what a push run will try)."""
     from .models import OutboxEntry
@@ -63,17 +54,21 @@ def sync_here(*, push: bool = True, pull: bool = True, limit: int | None = None,
     result: dict = {"push": None, "pull": None}
     if push:
         result["push"] = services.deliver_pending(limit=limit, progress=progress)
-    if pull and pull_available() and Subscription.objects.filter(active=True).exists():
+    if pull and Subscription.objects.filter(active=True).exists():
         from . import pull as pulling
 
         result["pull"] = pulling.sync_all_subscriptions(progress=progress)
+    if push and services.is_national_schema():
+        from .covers import fetch_missing_covers
+
+        result["covers"] = fetch_missing_covers()
     return result
 
 
 def summary_line(result: dict) -> str:
     """One line a person reads: "推送 delivered=3 retry=0 dead=0 skipped=0; 拉取 created=2 …"."""
     parts = []
-    for label, key in (("push", "push"), ("pull", "pull")):
+    for label, key in (("push", "push"), ("pull", "pull"), ("covers", "covers")):
         counts = result.get(key)
         if counts is None:
             continue
@@ -85,31 +80,15 @@ def summary_line(result: dict) -> str:
 # --- Subscriptions (administrator's writes) -------------------------------------------------------
 
 
-def check_parent_page(set_spec: str, parent_page) -> None:
-    """Copies of a set go under the index page of their type; otherwise a message naming the field."""
-    from cms_pages.models import ActivityIndexPage, ResourceIndexPage
-
-    wanted = {"resource": ResourceIndexPage, "activity": ActivityIndexPage}[Subscription.SETS[set_spec][1]]
-    label = Subscription.SETS[set_spec][0]
-    if parent_page is None or parent_page.specific_class is not wanted:
-        raise ValidationError({"parent_page": f"放在此栏目下：{label}只能放在“{wanted._meta.verbose_name}”栏目下"})
-
-
 def create_subscription(
     *, peer, set_spec: str, parent_page, policy: str, auto_publish: bool, name: str
 ) -> Subscription:
-    """A new subscription, through pull.subscribe (which validates it) when the pull side is installed."""
-    if pull_available():
-        from . import pull as pulling
+    """A new subscription (pull.subscribe validates it: a ValidationError names the field)."""
+    from . import pull as pulling
 
-        return pulling.subscribe(
-            peer=peer, set_spec=set_spec, parent_page=parent_page, policy=policy, auto_publish=auto_publish, name=name
-        )
-    check_parent_page(set_spec, parent_page)
-    with transaction.atomic():
-        return Subscription.objects.create(
-            peer=peer, set_spec=set_spec, parent_page=parent_page, policy=policy, auto_publish=auto_publish, name=name
-        )
+    return pulling.subscribe(
+        peer=peer, set_spec=set_spec, parent_page=parent_page, policy=policy, auto_publish=auto_publish, name=name
+    )
 
 
 def update_subscription(subscription: Subscription, **fields) -> Subscription:
@@ -119,7 +98,9 @@ def update_subscription(subscription: Subscription, **fields) -> Subscription:
     if unknown:
         raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
     if "parent_page" in fields:
-        check_parent_page(subscription.set_spec, fields["parent_page"])
+        from . import pull as pulling
+
+        pulling.check_parent_page(subscription.set_spec, fields["parent_page"])
     with transaction.atomic():
         for name, value in fields.items():
             setattr(subscription, name, value)

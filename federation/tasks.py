@@ -33,3 +33,11 @@ def sync_subscription_task(subscription_id: int) -> dict | None:
 
     subscription = Subscription.objects.filter(pk=subscription_id, active=True).first()
     return pull.sync_subscription(subscription) if subscription else None
+
+
+@task()
+def fetch_catalogue_covers_task() -> dict:
+    """National site: fetch the cover images of items just received (federation/covers.py)."""
+    from .covers import fetch_missing_covers
+
+    return fetch_missing_covers()
