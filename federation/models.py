@@ -63,7 +63,14 @@ class Record(models.Model):
     class Meta:
         verbose_name = "目录记录"
         verbose_name_plural = "目录记录"
-        indexes = [models.Index(fields=["origin_code", "kind", "seq"])]
+        indexes = [
+            models.Index(fields=["origin_code", "kind", "seq"]),
+            # Pulled copies still waiting for files: every sync looks for them (pull._retry_incomplete);
+            # without this it scans the subscription's whole catalogue (bench/federation.py).
+            models.Index(
+                fields=["subscription"], condition=models.Q(sync_state="pending"), name="federation_record_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.catalogue_id})"
