@@ -172,8 +172,8 @@ def push_existing(kinds) -> int:
                     record_local_change(page, "live")  # creates the record and queues it
                     queued += 1
                     continue
-                if record.outbox.exists():
-                    continue
+                if not record.is_local or record.outbox.exists():
+                    continue  # a pulled copy is not ours to push; or it was pushed already
                 envelope = record.envelope
                 OutboxEntry.objects.create(
                     record=record, version=record.version, action=envelope["status"], envelope=envelope

@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 from wagtail.models import Page, WorkflowState
 
 from cms_pages import models as m
-from federation import pull
+from federation import pull, services
 from federation.models import DeliveryAttempt, MediaAsset, Peer, Record, Subscription
 
 from .conftest import new_resource
@@ -426,6 +426,9 @@ def test_copies_are_never_pushed_back_even_when_the_site_pushes_every_resource(n
     pull.sync_subscription(subscribe())
     record = Record.objects.get(uid=national_resource.uid)
     assert not record.is_local and record.origin_code == "100000"
+    assert not OutboxEntry.objects.filter(record__is_local=False).exists()
+    # Nor when the policy is switched on again later ("push what is already published").
+    services.push_existing(["resource"])
     assert not OutboxEntry.objects.filter(record__is_local=False).exists()
 
 
