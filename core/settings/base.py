@@ -172,9 +172,12 @@ else:
             "LOCATION": "culture-default",
             "KEY_FUNCTION": "django_tenants.cache.make_key",
         },
+        # On disk, not in process memory: the web server and the task worker are separate
+        # processes, and a page the worker publishes (scheduled publishing, pulled copies) must
+        # drop the pages the web server cached (the content version is shared through it).
         "pages": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "culture-pages",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("CULTURE_PAGES_CACHE_DIR", str(BASE_DIR / "var" / "cache" / "pages")),
             "OPTIONS": {"MAX_ENTRIES": 5000},
         },
     }
@@ -184,6 +187,10 @@ PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 
 # OAI-PMH (federation.oai): records per ListRecords/ListIdentifiers page before a resumptionToken.
 OAI_PAGE_SIZE = int(os.environ.get("CULTURE_OAI_PAGE_SIZE", "100"))
+
+# Federation media (federation.media): the largest file fetched from another site; the allowed
+# types are federation.media.IMAGE_TYPES + DOCUMENT_TYPES unless FEDERATION_MEDIA_MIME_TYPES says.
+FEDERATION_MEDIA_MAX_BYTES = int(os.environ.get("CULTURE_FEDERATION_MEDIA_MAX_BYTES", str(50 * 1024 * 1024)))
 
 # --- Sessions ---------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

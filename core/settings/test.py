@@ -1,3 +1,5 @@
+import os
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -8,3 +10,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
+# Test runs side by side (CI, several databases) must not share cached pages through var/cache.
+if "REDIS_URL" not in os.environ:
+    CACHES = {
+        **CACHES,  # noqa: F405
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "culture-pages",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        },
+    }

@@ -213,3 +213,28 @@ def test_a_chinese_path_and_a_query_string_share_entries_with_django(client):
     from urllib.parse import unquote
 
     assert asgi_request(app, ZJ, unquote(path) + "?from=%E5%BE%AE%E4%BF%A1")[2] == response.content
+
+
+def test_without_redis_the_web_server_and_the_worker_share_content_versions(tmp_path):
+    """`make run` starts daphne and the task worker as two processes: what the worker publishes
+    (scheduled pages, pulled copies) must drop the pages the web server cached, so the content
+    version lives on disk (the `pages` alias), not in one process's memory."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    worker = (
+        "import django; django.setup()\n"
+        "from core.page_cache import _bump_version, content_version\n"
+        "before = content_version('zhejiang'); _bump_version('zhejiang'); print(before, content_version('zhejiang'))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings.dev", "CULTURE_PAGES_CACHE_DIR": str(tmp_path)}
+    env.pop("REDIS_URL", None)
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", worker], env=env, cwd=repo, capture_output=True, text=True, check=True)
+    before, after = map(int, done.stdout.split())
+    web = FileBasedCache(str(tmp_path), {})  # another process with the same settings
+    assert after != before and web.get("version:zhejiang") == after
