@@ -90,11 +90,20 @@ class FederatedMixin(models.Model):
         help_text="发布、撤回或删除时同步到国家公共文化云目录；站点也可按内容类型统一设置",
     )
 
+    # Set on copies pulled from another site (federation.pull): where the original lives. Search
+    # engines are pointed there (rel=canonical), as for any syndicated article.
+    original_url = models.URLField("原文地址", max_length=500, blank=True, editable=False)
+
     promote_panels = [*Page.promote_panels, FieldPanel("push_to_national")]
-    exclude_fields_in_copy = ["uid"]  # a copy is a new item: it gets a new identifier
+    # A copy is a new item of this site: a new identifier, no original elsewhere.
+    exclude_fields_in_copy = ["uid", "original_url"]
 
     class Meta:
         abstract = True
+
+    @property
+    def canonical_url(self) -> str:
+        return self.original_url or self.full_url
 
 
 class HomePage(Page):

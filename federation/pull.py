@@ -545,6 +545,7 @@ def _assign(page, envelope: dict, files: dict) -> None:
     payload = envelope["payload"]
     page.title = str(payload["title"])[:255]
     page.draft_title = page.title
+    page.original_url = str(envelope.get("canonical_url") or "")[:500]
     page.summary = str(payload.get("summary") or "")
     page.seo_title = str(payload.get("seo_title") or "")[:255]
     page.search_description = str(payload.get("search_description") or "")

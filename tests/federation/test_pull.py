@@ -441,3 +441,19 @@ def test_a_copy_deleted_here_is_not_recreated(national_resource):
     assert counts["skipped"] == 1 and counts["created"] == 0
     assert not m.ResourcePage.objects.filter(uid=national_resource.uid).exists()
     assert Record.objects.get(uid=national_resource.uid).page_id is None
+
+
+def test_a_copy_points_search_engines_to_the_original(client, national_resource):
+    """rel=canonical of a pulled copy is the national page it came from; a local page keeps its own."""
+    pull.sync_subscription(subscribe())
+    with schema_context("national"):
+        original = national_resource.full_url
+    copy = copy_of(national_resource.uid)
+    assert copy.original_url == original and copy.canonical_url == original
+    html = client.get(copy.url, HTTP_HOST="zhejiang.culture.localhost").content.decode()
+    assert f'<link rel="canonical" href="{original}">' in html
+    assert f'<meta property="og:url" content="{original}">' in html
+
+    own = m.ResourcePage.objects.live().exclude(uid=national_resource.uid).filter(original_url="").first()
+    html = client.get(own.url, HTTP_HOST="zhejiang.culture.localhost").content.decode()
+    assert f'<link rel="canonical" href="{own.full_url}">' in html
