@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import time
 import warnings
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_PGDATA = BASE_DIR / "var" / "pgdata"
+START_WAIT_SECONDS = 30
 
 
 def pgdata_dir() -> Path:
@@ -32,7 +34,16 @@ def _server():
 
     pgdata = pgdata_dir()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    return pgserver.get_server(pgdata, cleanup_mode=None)
+    # Right after Ctrl-C the previous server may still be shutting down: pgserver then finds a
+    # postmaster that is not "ready" and gives up (AssertionError). Wait for it to go, then start.
+    deadline = time.monotonic() + START_WAIT_SECONDS
+    while True:
+        try:
+            return pgserver.get_server(pgdata, cleanup_mode=None)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def embedded_database_settings(name: str = "culture") -> dict:

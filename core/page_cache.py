@@ -100,6 +100,19 @@ def forget_host_pages(hostnames) -> None:
             pages.set(_host_key(hostname), 1, None)
 
 
+def forget_pages_kept_on_disk() -> bool:
+    """`make run` starts with no cached page: code or data may have changed since the last run
+    (a migration, a new template) and the file-based cache outlives the processes. Redis is left
+    alone (clearing it would flush the whole database); its pages expire on their own."""
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    pages = _pages()
+    if not isinstance(pages, FileBasedCache):
+        return False
+    pages.clear()
+    return True
+
+
 def _hostname(host: str) -> str:
     return host.rsplit(":", 1)[0] if not host.endswith("]") else host
 

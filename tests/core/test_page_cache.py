@@ -238,3 +238,24 @@ def test_without_redis_the_web_server_and_the_worker_share_content_versions(tmp_
     before, after = map(int, done.stdout.split())
     web = FileBasedCache(str(tmp_path), {})  # another process with the same settings
     assert after != before and web.get("version:zhejiang") == after
+
+
+def test_make_run_starts_without_the_pages_it_cached_on_disk_last_time(client, settings, tmp_path):
+    """The file-based page cache outlives `make run`; a new run must not serve pages rendered by
+    the code or data of the previous one (e.g. before a migration)."""
+    from core.page_cache import forget_pages_kept_on_disk
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path)},
+    }
+    client.get("/", HTTP_HOST=ZJ)
+    assert client.get("/", HTTP_HOST=ZJ)["X-Page-Cache"] == "hit"
+    assert forget_pages_kept_on_disk()
+    assert client.get("/", HTTP_HOST=ZJ)["X-Page-Cache"] == "miss"
+
+
+def test_only_a_page_cache_on_disk_is_cleared_at_start():
+    from core.page_cache import forget_pages_kept_on_disk
+
+    assert not forget_pages_kept_on_disk()  # in memory here (and Redis would be flushed whole)

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django_tenants.utils import get_public_schema_name
 
+from core.page_cache import forget_pages_kept_on_disk
 from core.urls_util import site_url
 from tenants import services
 from tenants.demo import demo_logins, provision_demo
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         self.migrate_what_is_behind()
         provision_demo(stdout=self.stdout)
+        forget_pages_kept_on_disk()
         self.stdout.write(f"ready in {time.monotonic() - started:.1f} s")
         if no_serve:
             return
