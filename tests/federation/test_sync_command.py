@@ -177,26 +177,13 @@ def test_worker_queues_one_sync_per_site_and_never_twice_while_one_waits():
 
 
 def test_the_queued_sync_delivers_in_its_own_site():
-    from core.management.commands.run_worker import TenantWorker
+    from tests.core.test_tasks import run
 
     record = pending_in("zhejiang", "定时同步：舟山锣鼓")
     connection.set_schema_to_public()
     _sync_tasks().delete()
     federation_sync_everywhere()
-    task = _sync_tasks().get(args_kwargs__tenant="zhejiang")
-
-    worker = TenantWorker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test",
-        excluded_queue_names=[],
-    )
-    worker.run_task(task)
-    task.refresh_from_db()
+    task = run(_sync_tasks().get(args_kwargs__tenant="zhejiang").id)  # as the worker does
 
     assert task.status == TaskResultStatus.SUCCESSFUL, task.traceback
     assert task.return_value["push"]["delivered"] == 1
