@@ -19,7 +19,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from . import services, sync
+from . import pull, services, sync
 from .forms import SubscriptionForm
 from .models import DeliveryAttempt, OutboxEntry, Record, Subscription
 
@@ -171,8 +171,6 @@ def record_diff(request, record_id: int):
     record = get_object_or_404(Record.objects.select_related("subscription"), pk=record_id)
     rows = None
     if record.page_id and record.subscription_id:
-        from . import pull
-
         rows = [
             {**row, "changes": inline_diff(row.get("upstream", ""), row.get("local", ""))}
             for row in pull.diff_against_upstream(record)
@@ -285,7 +283,7 @@ def subscription_create(request):
     form = SubscriptionForm(request.POST or None, creating=True)
     if request.method == "POST" and form.is_valid():
         try:
-            subscription = sync.create_subscription(
+            subscription = pull.subscribe(
                 peer=form.cleaned_data["peer"],
                 set_spec=form.cleaned_data["set_spec"],
                 parent_page=form.cleaned_data["parent_page"],

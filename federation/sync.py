@@ -68,27 +68,16 @@ def sync_here(*, push: bool = True, pull: bool = True, limit: int | None = None,
 def summary_line(result: dict) -> str:
     """One line a person reads: "推送 delivered=3 retry=0 dead=0 skipped=0; 拉取 created=2 …"."""
     parts = []
-    for label, key in (("push", "push"), ("pull", "pull"), ("covers", "covers")):
+    for key in ("push", "pull", "covers"):
         counts = result.get(key)
         if counts is None:
             continue
         flat = {k: v for k, v in counts.items() if isinstance(v, int)}
-        parts.append(f"{label} " + " ".join(f"{k}={v}" for k, v in flat.items()))
+        parts.append(f"{key} " + " ".join(f"{k}={v}" for k, v in flat.items()))
     return "; ".join(parts) or "nothing to do"
 
 
 # --- Subscriptions (administrator's writes) -------------------------------------------------------
-
-
-def create_subscription(
-    *, peer, set_spec: str, parent_page, policy: str, auto_publish: bool, name: str
-) -> Subscription:
-    """A new subscription (pull.subscribe validates it: a ValidationError names the field)."""
-    from . import pull as pulling
-
-    return pulling.subscribe(
-        peer=peer, set_spec=set_spec, parent_page=parent_page, policy=policy, auto_publish=auto_publish, name=name
-    )
 
 
 def update_subscription(subscription: Subscription, **fields) -> Subscription:
