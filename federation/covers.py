@@ -83,13 +83,17 @@ def fetch_missing_covers(*, limit: int = BATCH) -> dict:
     """
     counts = {"fetched": 0, "failed": 0}
     seen: set[str] = set()
+    sources: dict[tuple[str, str], OriginSource] = {}  # one lookup per origin, not per item
     for record in records_missing_covers()[:limit]:
         asset = cover_asset(record.envelope)
         if asset is None or asset["sha256"] in seen:
             continue
         seen.add(asset["sha256"])
+        origin = (record.origin_slug, record.origin_code)
+        if origin not in sources:
+            sources[origin] = origin_source(record)
         try:
-            fetch_asset(asset, peer=origin_source(record))
+            fetch_asset(asset, peer=sources[origin])
         except MediaError as exc:
             counts["failed"] += 1
             logger.warning("cover of %s not fetched: %s", record.catalogue_id, exc)
