@@ -74,6 +74,7 @@ TENANT_APPS = [
     "themes",
     "cms_pages",
     "federation",
+    "notifications",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -351,6 +352,9 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"文化云 <noreply@{PLATFORM_DOMAIN}>")
+
+# SMS (notifications.sms): a class with send(mobile, text); the default writes to the log.
+NOTIFICATIONS_SMS_BACKEND = os.environ.get("NOTIFICATIONS_SMS_BACKEND", "notifications.sms.LoggingSMSBackend")
 
 # --- Personal data ----------------------------------------------------------
 # Real-name data is encrypted at rest (accounts.crypto). PERSONAL_DATA_KEYS: comma-separated
