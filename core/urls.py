@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("roles.urls")),
     path("", include("federation.urls")),
     path("", include("notifications.urls")),
+    path("", include("certificates.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", cms_views.search, name="search"),
