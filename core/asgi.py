@@ -6,7 +6,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.dev")
 
 django_application = get_asgi_application()
 
-from core.page_cache import PageCacheASGI  # noqa: E402 (needs Django set up first)
+from core.admission import AdmissionControl  # noqa: E402 (needs Django set up first)
+from core.database import pool  # noqa: E402
+from core.page_cache import PageCacheASGI  # noqa: E402
 
-# Full-page cache hits are answered here, before Django's request handling (core.page_cache).
-application = PageCacheASGI(django_application)
+# The web server's request threads share one bounded pool of connections (decision 0010).
+pool.enable()
+
+# Full-page cache hits are answered first, before Django's request handling (core.page_cache),
+# and so keep being served when the database is busy or away; everything else passes the front
+# door: a bounded number of requests (and pooled connections) inside Django (core.admission).
+application = PageCacheASGI(AdmissionControl(django_application))

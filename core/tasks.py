@@ -72,3 +72,57 @@ def run_in_recorded_tenant(db_task_result: Any, run) -> None:
         return
     with schema_context(schema):
         run(db_task_result)
+
+
+class WorkerStopped(RuntimeError):
+    """The worker running a task stopped (killed, crashed, lost its database) before it finished."""
+
+
+def _worker_is_alive(worker_id: str | None, alive: set[str]) -> bool:
+    return worker_id is not None and worker_id in alive
+
+
+def recover_interrupted_tasks() -> dict[str, list[str]]:
+    """Tasks left RUNNING by a worker that is gone: run them again, or mark them failed.
+
+    A worker is gone when its heartbeat is older than WORKER_HEARTBEAT_MAX_AGE (or it has none:
+    it stopped cleanly or never beat). Its unfinished tasks listed in CULTURE_RERUNNABLE_TASKS
+    (idempotent: federation delivery and pulls upsert by uid and version, reference indexing
+    rebuilds rows) go back to the queue; any other task (a mail, a tenant being created) is
+    marked failed with WorkerStopped rather than risk doing it twice. Rows are locked with
+    SKIP LOCKED, so two workers recovering at once never handle the same task.
+    Returns the ids requeued and failed.
+    """
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from core.models import WorkerHeartbeat
+
+    fresh_since = timezone.now() - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE)
+    alive = set(WorkerHeartbeat.objects.filter(last_seen__gte=fresh_since).values_list("worker_id", flat=True))
+    requeued: list[str] = []
+    failed: list[str] = []
+    with transaction.atomic():
+        running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).select_for_update(skip_locked=True)
+        for row in running:
+            worker_id = row.worker_ids[-1] if row.worker_ids else None
+            if _worker_is_alive(worker_id, alive):
+                continue
+            if row.task_path in settings.CULTURE_RERUNNABLE_TASKS:
+                row.status = TaskResultStatus.READY
+                row.started_at = None
+                row.save(update_fields=["status", "started_at"])
+                requeued.append(str(row.id))
+            else:
+                row.set_failed(
+                    WorkerStopped(
+                        f"worker {worker_id} stopped while running this task; it is not run again "
+                        "automatically because running it twice could repeat its effect"
+                    )
+                )
+                failed.append(str(row.id))
+    return {"requeued": requeued, "failed": failed}

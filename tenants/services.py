@@ -195,16 +195,19 @@ def _create_schema_by_migrations(schema: str) -> None:
     call_command("migrate_schemas", schema_name=schema, interactive=False, verbosity=0)
 
 
-def schemas_with_pending_migrations() -> list[str]:
-    """Schemas (public first) whose django_migrations lack a migration on disk: one query each."""
+def schemas_with_pending_migrations(schemas: list[str] | None = None) -> list[str]:
+    """Schemas (public first, or those given) whose django_migrations lack a migration on disk:
+    one query each. `migrate_schemas` uses it to skip the schemas that are current
+    (tenants.migration_executor)."""
     disk = {f"{app}.{name}" for app, name in MigrationLoader(None, ignore_no_migrations=True).disk_migrations}
-    schemas = [get_public_schema_name()]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('public.tenants_culturesite')")
-        if cursor.fetchone()[0] is not None:
-            schemas += CultureSite.objects.exclude(schema_name=get_public_schema_name()).values_list(
-                "schema_name", flat=True
-            )
+        if schemas is None:
+            schemas = [get_public_schema_name()]
+            cursor.execute("SELECT to_regclass('public.tenants_culturesite')")
+            if cursor.fetchone()[0] is not None:
+                schemas += CultureSite.objects.exclude(schema_name=get_public_schema_name()).values_list(
+                    "schema_name", flat=True
+                )
         pending = []
         for schema in schemas:
             cursor.execute("SELECT to_regclass(%s)", [f'"{schema}".django_migrations'])

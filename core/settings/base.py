@@ -84,6 +84,9 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # New tenants are cloned from this migrated schema (a tenant row of kind "template").
 TENANT_BASE_SCHEMA = "template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# migrate_schemas skips the schemas that have nothing to apply (one query each instead of
+# Django's whole migrate command in every schema): tenants.migration_executor.
+GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
 # SET search_path only when the schema changes, not before every query.
 TENANT_LIMIT_SET_CALLS = True
 PUBLIC_SCHEMA_URLCONF = "tenants.urls_public"
@@ -140,12 +143,25 @@ else:
     from core.embedded_db import embedded_database_settings
 
     _db = embedded_database_settings(os.environ.get("CULTURE_DB_NAME", "culture"))
-_db["ENGINE"] = "django_tenants.postgresql_backend"
-# Persistent connections: search_path is set per request on the connection, so
-# a transaction-mode pooler must never sit in between (ARCHITECTURE §4).
+# django-tenants' backend plus a bounded connection pool in the web server (core.database,
+# decision 0010). search_path is set per request on the connection, so a transaction-mode
+# pooler must never sit in between (ARCHITECTURE §4; PgBouncer in session mode is fine).
+_db["ENGINE"] = "core.database"
+# The worker and commands keep their one connection this long; the web server lends pooled
+# connections per request instead.
 _db["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
 _db["CONN_HEALTH_CHECKS"] = True
+# Connections of one web process, at most; also how many requests run inside Django at once.
+_db["POOL_SIZE"] = int(os.environ.get("DB_POOL_SIZE", "20"))
+# Seconds a request thread waits for a pooled connection before the 503 page.
+_db["POOL_TIMEOUT"] = float(os.environ.get("DB_POOL_TIMEOUT", "10"))
+# An unreachable server fails a request after this many seconds instead of hanging it.
+_db.setdefault("OPTIONS", {}).setdefault("connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", "5")))
 DATABASES = {"default": _db}
+# Past the pool's size, requests queue this many seconds before a 503 page (core.admission)...
+REQUEST_QUEUE_SECONDS = float(os.environ.get("REQUEST_QUEUE_SECONDS", "20"))
+# ...which tells browsers and crawlers to come back after this many seconds.
+RETRY_AFTER_SECONDS = int(os.environ.get("RETRY_AFTER_SECONDS", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
@@ -207,7 +223,18 @@ TASKS = {
 }
 # Tasks allowed to run without a tenant (they act on the platform itself).
 CULTURE_PLATFORM_TASKS = {"tenants.tasks.provision_culture_site_task"}
-# /healthz reports the worker as down when its heartbeat is older than this.
+# Tasks that run again when the worker running them was killed (core.tasks.recover_interrupted_tasks):
+# idempotent ones only. Any other interrupted task is marked failed, never run twice (mails).
+CULTURE_RERUNNABLE_TASKS = {
+    "federation.tasks.deliver_outbox_task",
+    "federation.tasks.push_existing_task",
+    "federation.tasks.federation_sync_task",
+    "federation.tasks.sync_subscription_task",
+    "federation.tasks.fetch_catalogue_covers_task",
+    "wagtail.tasks.update_reference_index_task",
+}
+# /healthz reports the worker as down when its heartbeat is older than this; a worker silent for
+# longer is taken for dead and its unfinished tasks are recovered.
 WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "60"))
 
 # --- Internationalisation ---------------------------------------------------

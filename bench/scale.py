@@ -1,0 +1,322 @@
+"""Scale benchmark: one database growing to hundreds of tenants (schema per tenant).
+
+Run on demand from the repository root (it is not a test):
+
+    .venv/bin/python bench/scale.py                    # 10 (baseline), 100 and 300 tenants
+    .venv/bin/python bench/scale.py --sizes 10,100     # a quick run
+    .venv/bin/python bench/scale.py --drop             # remove the benchmark database
+
+It works in a database of its own, **`culture_scale`**, on the embedded PostgreSQL (created on
+first use, **kept between runs**: a second run at the same size creates nothing and only
+measures again; `--drop` removes the whole database). Your `make run` database and the test
+databases are never touched. Tenants are created exactly as an operator creates them
+(`tenants.services.create_culture_site`, cloning the template): the national site, bench
+provinces (`scp11`…) and cities (`scc0001`…) with real GB/T 2260 codes.
+
+Printed at each size (served tenants: national + provinces + cities):
+
+| figure | how |
+|---|---|
+| clone s | median of the last 20 `create_culture_site` calls (max in brackets) |
+| DB MiB, pg_class rows | `pg_database_size`, `count(*) FROM pg_class` (the catalog every clone and migration reads) |
+| start-up check s | `make run`'s migration check before serving (`run_platform`'s `migrate_what_is_behind`) |
+| no-op upgrade s | `manage.py migrate_schemas --executor=multiprocessing` with nothing to apply (a subprocess) |
+| +1 column s | the same applying one throw-away migration (`ALTER TABLE … ADD COLUMN`) to every tenant; then reversed and its file removed |
+| RSS MiB | the web process (daphne, `core.asgi`) after every tenant's home page was served once |
+| home p95 ms | uncached home pages of random tenants (a session cookie skips the page cache), 4 clients, 200 requests |
+
+Targets (the issue's, for 1,000 tenants): clone ≤ 2 s, start-up check ≤ 5 s, no-op upgrade ≤ 60 s,
+one column ≤ 5 min, RSS ≤ 1 GiB, home p95 within 1.5× of p95 at 10 tenants.
+Region codes allow at most 365 served tenants (1 national, 31 provinces, 333 prefecture-level
+cities): county-level sites do not exist in the product, so 1,000 is out of reach here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "culture_scale"
+PROVINCE_PREFIX, CITY_PREFIX = "scp", "scc"
+HOST_SUFFIX = "culture.localhost"
+PROBE_MIGRATION = "9999_bench_scale_probe"
+PROBE_APP = "themes"
+rng = random.Random(7)  # noqa: S311
+
+
+def database_url() -> str:
+    from urllib.parse import quote
+
+    from core.embedded_db import embedded_database_settings
+
+    params = embedded_database_settings(DB_NAME)
+    return f"postgres://{params['USER']}@{quote(params['HOST'], safe='')}:{params['PORT']}/{DB_NAME}"
+
+
+def setup() -> None:
+    sys.path.insert(0, str(REPO_ROOT))
+    os.environ.update(DJANGO_SETTINGS_MODULE="core.settings.dev", LOG_LEVEL="WARNING")
+    os.environ["DATABASE_URL"] = database_url()
+    os.environ["CULTURE_PAGES_CACHE_DIR"] = str(REPO_ROOT / "var" / "cache" / f"pages-{DB_NAME}")
+    import django
+
+    django.setup()
+
+
+def prepare() -> None:
+    from django.core.management import call_command
+
+    from tenants import services
+
+    if "public" in services.schemas_with_pending_migrations():
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    services.ensure_platform_tenant()
+    print("template schema (migrated on first use: a few minutes)...", flush=True)
+    services.ensure_template()
+
+
+def served_count() -> int:
+    from tenants.models import CultureSite
+
+    return CultureSite.objects.filter(kind__in=CultureSite.SERVED_KINDS).count()
+
+
+def plan() -> list:
+    """Every tenant the benchmark can have, in creation order (national, then province by province)."""
+    import json
+
+    from tenants.services import NewSite
+
+    divisions = json.loads((REPO_ROOT / "core" / "data" / "gb2260.json").read_text(encoding="utf-8"))
+    specs = [NewSite(slug="national", name="国家公共文化云（规模基准）", kind="national", region_code="100000")]
+    city = 0
+    for province in sorted(c for c in divisions if c.endswith("0000") and c != "100000"):
+        prefectures = sorted(
+            c for c in divisions if c[:2] == province[:2] and c.endswith("00") and not c.endswith("0000")
+        )
+        if not prefectures:
+            continue
+        slug = f"{PROVINCE_PREFIX}{province[:2]}"
+        specs.append(
+            NewSite(
+                slug=slug,
+                name=f"{divisions[province]}文化云",
+                kind="province",
+                region_code=province,
+                parent_slug="national",
+            )
+        )
+        for code in prefectures:
+            city += 1
+            specs.append(
+                NewSite(
+                    slug=f"{CITY_PREFIX}{city:04d}",
+                    name=f"{divisions[code]}文化云",
+                    kind="city",
+                    region_code=code,
+                    parent_slug=slug,
+                )
+            )
+    return specs
+
+
+def grow(size: int, clone_seconds: list[float]) -> None:
+    from tenants.models import CultureSite
+    from tenants.services import create_culture_site
+
+    existing = set(CultureSite.objects.values_list("schema_name", flat=True))
+    specs = [s for s in plan() if s.slug not in existing]
+    need = size - served_count()
+    if need > len(specs):
+        raise SystemExit(f"only {len(specs)} more tenants possible with distinct region codes")
+    for i, spec in enumerate(specs[:need], 1):
+        started = time.perf_counter()
+        create_culture_site(spec)
+        clone_seconds.append(time.perf_counter() - started)
+        if i % 25 == 0 or i == need:
+            print(f"  created {i}/{need} ({spec.slug}, last {clone_seconds[-1]:.2f} s)", flush=True)
+
+
+def catalog_figures() -> tuple[float, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database()), (SELECT count(*) FROM pg_class)")
+        size, rows = cursor.fetchone()
+    return size / 2**20, rows
+
+
+def startup_check_seconds() -> float:
+    from tenants.management.commands.run_platform import Command
+
+    command = Command()
+    started = time.perf_counter()
+    command.migrate_what_is_behind()
+    return time.perf_counter() - started
+
+
+def manage(*args: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "manage.py", *args], cwd=REPO_ROOT, env=os.environ, check=True, capture_output=True)  # noqa: S603
+    return time.perf_counter() - started
+
+
+def add_one_column_seconds() -> float:
+    """Apply a throw-away migration adding a column to every tenant; then undo it and remove the file."""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    leaf = loader.graph.leaf_nodes(PROBE_APP)[0][1]
+    path = REPO_ROOT / PROBE_APP / "migrations" / f"{PROBE_MIGRATION}.py"
+    path.write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        f"    dependencies = [('{PROBE_APP}', '{leaf}')]\n"
+        "    operations = [\n"
+        "        migrations.RunSQL(\n"
+        "            'ALTER TABLE themes_branding ADD COLUMN bench_scale_probe integer',\n"
+        "            'ALTER TABLE themes_branding DROP COLUMN bench_scale_probe',\n"
+        "        )\n"
+        "    ]\n"
+    )
+    try:
+        seconds = manage("migrate_schemas", "--executor=multiprocessing", "--noinput")
+        manage("migrate_schemas", PROBE_APP, leaf, "--executor=multiprocessing", "--noinput")
+    finally:
+        path.unlink(missing_ok=True)
+    return seconds
+
+
+def web_figures(tenants: list[str], port: int) -> tuple[float, float]:
+    """RSS of daphne after each tenant's home page once; p95 of uncached home pages."""
+    env = dict(os.environ)
+    log = (REPO_ROOT / "var" / "log" / "bench-scale-daphne.log").open("wb")
+    cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "core.asgi:application"]
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                get(port, HOST_SUFFIX, "/healthz")
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise SystemExit("daphne did not start") from None
+                time.sleep(0.5)
+        for slug in tenants:
+            status, _ = get(port, f"{slug}.{HOST_SUFFIX}", "/")
+            assert status == 200, f"home of {slug}: {status}"
+        rss = rss_mib(proc.pid)
+        latencies: list[float] = []
+
+        def client():
+            for _ in range(50):
+                slug = rng.choice(tenants)
+                started = time.perf_counter()
+                status, _ = get(port, f"{slug}.{HOST_SUFFIX}", "/", cookie="sessionid=bench-no-page-cache")
+                latencies.append(time.perf_counter() - started)
+                assert status == 200
+
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return rss, statistics.quantiles(latencies, n=20)[18] * 1000
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def get(port: int, host: str, path: str, cookie: str | None = None) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Host": f"{host}:{port}"}
+    if cookie:
+        headers["Cookie"] = cookie
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def drop() -> int:
+    import psycopg2
+
+    from core.embedded_db import embedded_database_settings
+
+    params = embedded_database_settings("postgres")
+    conn = psycopg2.connect(dbname="postgres", user=params["USER"], host=params["HOST"], port=params["PORT"])
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    conn.close()
+    print(f"dropped database {DB_NAME}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,100,300")
+    parser.add_argument("--port", type=int, default=8103)
+    parser.add_argument("--skip-column", action="store_true", help="leave out the one-column migration")
+    parser.add_argument("--drop", action="store_true")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO_ROOT))
+    if args.drop:
+        return drop()
+    setup()
+    prepare()
+    from tenants.models import CultureSite
+
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
+    header = (
+        f"{'tenants':>7} {'clone s':>13} {'DB MiB':>7} {'pg_class':>9} {'start-up s':>10} "
+        f"{'no-op upg s':>11} {'+1 col s':>9} {'RSS MiB':>8} {'home p95 ms':>11}"
+    )
+    rows = []
+    clone_seconds: list[float] = []
+    for size in [int(n) for n in args.sizes.split(",")]:
+        grow(size, clone_seconds)
+        last = clone_seconds[-20:]
+        clone = f"{statistics.median(last):.2f} ({max(last):.1f})" if last else "-"
+        db_mib, pg_class = catalog_figures()
+        startup = startup_check_seconds()
+        noop = manage("migrate_schemas", "--executor=multiprocessing", "--noinput")
+        column = None if args.skip_column else add_one_column_seconds()
+        tenants = list(
+            CultureSite.objects.filter(kind__in=CultureSite.SERVED_KINDS).values_list("schema_name", flat=True)
+        )
+        rss, p95 = web_figures(tenants, args.port)
+        rows.append((size, clone, db_mib, pg_class, startup, noop, column, rss, p95))
+        print(header)
+        for row in rows:
+            size_, clone_, db_, cls_, st_, noop_, col_, rss_, p95_ = row
+            col_text = f"{col_:.1f}" if col_ is not None else "-"
+            print(
+                f"{size_:>7} {clone_:>13} {db_:>7.0f} {cls_:>9} {st_:>10.2f} {noop_:>11.1f} "
+                f"{col_text:>9} {rss_:>8.0f} {p95_:>11.0f}",
+                flush=True,
+            )
+    base_p95 = rows[0][8]
+    print(f"\nhome p95 at {rows[-1][0]} tenants / at {rows[0][0]}: {rows[-1][8] / base_p95:.2f}× (target ≤ 1.5×)")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
