@@ -20,3 +20,6 @@ if "REDIS_URL" not in os.environ:
             "OPTIONS": {"MAX_ENTRIES": 5000},
         },
     }
+# A queue of the tests' own: a worker started by a test takes only its tasks, never what
+# provisioning the demo world left in the shared queue (tests/core/test_worker_recovery.py).
+TASKS = {"default": {**TASKS["default"], "QUEUES": ["default", "tests"]}}  # noqa: F405

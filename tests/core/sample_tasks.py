@@ -7,8 +7,8 @@ def report_schema() -> str:
     return connection.schema_name
 
 
-# Highest priority: a worker takes it before anything else left in the test database's queue.
-@task(priority=100)
+# On the tests' own queue: the worker a test starts takes nothing else.
+@task(queue_name="tests")
 def hold_until_released(folder: str) -> int:
     """Notes each run in `folder`/runs, then holds the worker until `folder`/release exists (60 s at most)."""
     import time

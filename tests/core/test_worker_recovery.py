@@ -67,7 +67,17 @@ def start_worker() -> subprocess.Popen:
     env.update(DJANGO_SETTINGS_MODULE="core.settings.test", CULTURE_DB_NAME=connection.settings_dict["NAME"])
     if env.get("DATABASE_URL"):
         pytest.skip("runs a worker on the embedded test database")
-    cmd = [sys.executable, "manage.py", "run_worker", "--interval", "0.1", "--federation-every", "0"]
+    cmd = [
+        sys.executable,
+        "manage.py",
+        "run_worker",
+        "--interval",
+        "0.1",
+        "--federation-every",
+        "0",
+        "--queue",
+        "tests",
+    ]
     return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
 
 

@@ -54,6 +54,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls when idle.")
         parser.add_argument("--batch", action="store_true", help="Exit when the queue is empty.")
+        parser.add_argument(
+            "--queue", action="append", dest="queues", help="Only take tasks of this queue (repeatable; default: all)."
+        )
         parser.add_argument("--heartbeat", type=float, default=10.0, help="Seconds between heartbeats.")
         parser.add_argument(
             "--schedule-every", type=float, default=60.0, help="Seconds between scheduled-publishing runs."
@@ -73,10 +76,11 @@ class Command(BaseCommand):
         heartbeat: float,
         schedule_every: float,
         federation_every: float = 300.0,
+        queues: list[str] | None = None,
         **options,
     ):
         worker = TenantWorker(
-            queue_names=["*"],
+            queue_names=queues or ["*"],
             interval=interval,
             batch=batch,
             backend_name="default",
