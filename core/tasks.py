@@ -88,7 +88,8 @@ def recover_interrupted_tasks() -> dict[str, list[str]]:
     A worker is gone when its heartbeat is older than WORKER_HEARTBEAT_MAX_AGE (or it has none:
     it stopped cleanly or never beat). Its unfinished tasks listed in CULTURE_RERUNNABLE_TASKS
     (idempotent: federation delivery and pulls upsert by uid and version, reference indexing
-    rebuilds rows) go back to the queue; any other task (a mail, a tenant being created) is
+    rebuilds rows, notification delivery skips the channels already sent) go back to the queue;
+    any other task (a tenant being created) is
     marked failed with WorkerStopped rather than risk doing it twice. Rows are locked with
     SKIP LOCKED, so two workers recovering at once never handle the same task.
     Returns the ids requeued and failed.

@@ -224,7 +224,7 @@ TASKS = {
 # Tasks allowed to run without a tenant (they act on the platform itself).
 CULTURE_PLATFORM_TASKS = {"tenants.tasks.provision_culture_site_task"}
 # Tasks that run again when the worker running them was killed (core.tasks.recover_interrupted_tasks):
-# idempotent ones only. Any other interrupted task is marked failed, never run twice (mails).
+# idempotent ones only. Any other interrupted task is marked failed, never run twice.
 CULTURE_RERUNNABLE_TASKS = {
     "federation.tasks.deliver_outbox_task",
     "federation.tasks.push_existing_task",
@@ -232,6 +232,8 @@ CULTURE_RERUNNABLE_TASKS = {
     "federation.tasks.sync_subscription_task",
     "federation.tasks.fetch_catalogue_covers_task",
     "wagtail.tasks.update_reference_index_task",
+    # Skips the channels already sent (emailed_at / texted_at): a rerun sends only what is missing.
+    "notifications.tasks.deliver_notification_task",
 }
 # /healthz reports the worker as down when its heartbeat is older than this; a worker silent for
 # longer is taken for dead and its unfinished tasks are recovered.
