@@ -203,16 +203,14 @@ def branding_form(port: int, tenant: str, cookie: str) -> tuple[str, bytes] | No
     import requests
 
     headers = {"Host": f"{tenant}.{HOST_SUFFIX}:{port}", "Cookie": cookie}
+    # The settings index redirects to the edit form of the tenant's (only) Site.
     page = requests.get(f"http://127.0.0.1:{port}/admin/settings/themes/branding/", headers=headers, timeout=60)
-    match = re.search(r'<form[^>]*action="(/admin/settings/themes/branding/\d+/)"[^>]*method="POST"', page.text, re.I)
-    path = match.group(1) if match else urllib.parse.urlsplit(page.url).path
-    if "/branding/" not in path:
+    path = urllib.parse.urlsplit(page.url).path
+    start = page.text.find('id="w-editor-form"')
+    if page.status_code != 200 or "/branding/" not in path or start < 0:
         return None
-    page = requests.get(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=60)
-    form = re.search(r"<form[^>]*method=\"POST\"[^>]*>(.*?)</form>", page.text, re.S | re.I)
-    if not form:
-        return None
-    return path, urllib.parse.urlencode(form_fields(form.group(1))).encode()
+    form = page.text[start : page.text.find("</form>", start)]
+    return path, urllib.parse.urlencode(form_fields(form)).encode()
 
 
 # --- the client ---------------------------------------------------------------------------
