@@ -64,7 +64,11 @@ class DatabaseWrapper(TenantDatabaseWrapper):
 
     def _close(self):
         if self._pool_return is not None and self._pool_return.alive:
+            raw, self.connection = self.connection, None
             with self.wrap_database_errors:
                 self._pool_return()  # release() once; the finalizer is spent
+            # Given back: even when Django closes inside an atomic block (where it keeps the
+            # attribute), this wrapper must never touch it again; another thread may have it.
+            del raw
             return None
         return super()._close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -21,11 +22,24 @@ def live_server_env():  # noqa: F811
     return {"DB_POOL_SIZE": str(POOL_SIZE), "REQUEST_QUEUE_SECONDS": "120"}
 
 
+def _cmdline(proc: Path) -> list[str]:
+    try:
+        return (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
 def test_concurrent_uncached_requests_wait_for_a_pooled_connection(daphne_server, django_db_blocker):  # noqa: F811
     import requests
 
     with django_db_blocker.unblock():
         params = connection.get_connection_params()
+    # This module's server only (another live server of the session has a pool of its own).
+    server_pid = next(
+        int(proc.name)
+        for proc in Path("/proc").iterdir()
+        if proc.name.isdigit() and _cmdline(proc)[5:7] == ["-p", str(daphne_server.port)]
+    )
     monitor = psycopg2.connect(**params)
     monitor.autocommit = True
     peak, done = 0, threading.Event()
@@ -35,8 +49,8 @@ def test_concurrent_uncached_requests_wait_for_a_pooled_connection(daphne_server
         with monitor.cursor() as cursor:
             while not done.is_set():
                 cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'culture-web-%%' "
-                    "AND datname = current_database()"
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
+                    [f"culture-web-{server_pid}"],
                 )
                 peak = max(peak, cursor.fetchone()[0])
                 time.sleep(0.01)

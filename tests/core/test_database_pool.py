@@ -145,3 +145,40 @@ def test_a_connection_the_server_dropped_is_replaced(connect):
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
     pool.release(fresh)
+
+
+@pytest.fixture
+def pooled_wrapper(monkeypatch):
+    """A second Django connection to the test database, lending from a pool as the web server does."""
+    from django.db import connections
+
+    from core.database import pool
+
+    monkeypatch.setattr(pool, "_enabled", True)
+    monkeypatch.setattr(pool, "_pools", {})
+    wrapper = connections.create_connection("default")
+    yield wrapper
+    wrapper.in_atomic_block = False
+    wrapper.close()
+    for shared in pool.all_pools():
+        shared.close_idle()
+
+
+def test_the_backend_gives_the_connection_back_and_lets_go_of_it(pooled_wrapper):
+    from core.database import pool
+
+    pooled_wrapper.set_schema("zhejiang")
+    with pooled_wrapper.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        assert cursor.fetchone()[0].startswith("zhejiang")
+    raw = pooled_wrapper.connection
+    (shared,) = pool.all_pools()
+    assert shared.lent == 1
+    pooled_wrapper.in_atomic_block = True  # Django keeps its attribute when closing inside atomic()
+    pooled_wrapper.close()
+    assert pooled_wrapper.connection is None  # never used again by this wrapper...
+    assert shared.lent == 0 and shared.acquire(lambda: None) is raw  # ...and the next borrower gets it
+    with raw.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        assert "zhejiang" not in cursor.fetchone()[0]
+    shared.release(raw)
