@@ -128,9 +128,10 @@ class ResourceListBlock(blocks.StructBlock):
 
     def get_context(self, value, parent_context=None):
         from .models import ResourcePage
+        from .privacy import public
 
         context = super().get_context(value, parent_context=parent_context)
-        resources = ResourcePage.objects.live().select_related("cover_image").order_by("-first_published_at")
+        resources = public(ResourcePage.objects.live()).select_related("cover_image").order_by("-first_published_at")
         if value.get("category"):
             resources = resources.filter(category=value["category"])
         context["resources"] = resources[: value["count"]]

@@ -19,6 +19,7 @@ from wagtail.search import index
 from core.chinese import segment
 
 from .blocks import RESOURCE_CATEGORIES, body_blocks
+from .privacy import public
 
 LIST_PREFETCH = ("cover_image__renditions",)
 # What every list card shows: title, link, summary and cover (all of the image, for its renditions).
@@ -138,7 +139,7 @@ class HomePage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["latest_news"] = SimpleLazyObject(
             lambda: (
-                NewsPage.objects.live()
+                public(NewsPage.objects.live())
                 .descendant_of(self)
                 .select_related("cover_image")
                 .prefetch_related(*LIST_PREFETCH)
@@ -150,7 +151,7 @@ class HomePage(Page):
         context["upcoming_activities"] = activities
         context["featured_resources"] = SimpleLazyObject(
             lambda: (
-                ResourcePage.objects.live()
+                public(ResourcePage.objects.live())
                 .descendant_of(self)
                 .select_related("cover_image")
                 .prefetch_related(*LIST_PREFETCH)
@@ -195,7 +196,10 @@ class IndexPage(Page):
         abstract = True
 
     def children(self):
-        """Live children in one query: the child model's own queryset is already specific."""
+        """Live children in one query: the child model's own queryset is already specific.
+
+        Restricted children included: routing finds them (Wagtail then asks for the password or
+        a sign-in); lists use `listed_children`."""
         return (
             self.child_model.objects.child_of(self)
             .live()
@@ -203,6 +207,10 @@ class IndexPage(Page):
             .prefetch_related(*LIST_PREFETCH)
             .order_by(*self.child_ordering)
         )
+
+    def listed_children(self):
+        """The children anyone may see listed: live and under no view restriction."""
+        return public(self.children())
 
     child_ordering = ("-first_published_at",)
 
@@ -221,7 +229,7 @@ class IndexPage(Page):
         from django.core.paginator import Paginator
 
         context = super().get_context(request, *args, **kwargs)
-        paginator = Paginator(self.children(), self.per_page)
+        paginator = Paginator(self.listed_children(), self.per_page)
         context["children"] = paginator.get_page(request.GET.get("page"))
         return context
 
@@ -359,11 +367,12 @@ class ActivityPage(FederatedMixin, BasePage):  # noqa: DJ008 (Page's __str__: th
 
     @classmethod
     def upcoming(cls):
-        """Live activities not yet over, soonest first, with their venue (one query).
+        """Live activities not yet over and under no view restriction, soonest first, with their
+        venue (one query).
 
         Loads what an activity card shows (cms_pages/includes/activity_list.html), not the body."""
         return (
-            cls.objects.live()
+            public(cls.objects.live())
             .filter(end__gte=timezone.now())
             .select_related("venue", "cover_image")
             .prefetch_related(*LIST_PREFETCH)

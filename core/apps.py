@@ -14,8 +14,8 @@ class CoreConfig(AppConfig):
 
     @staticmethod
     def connect_page_cache() -> None:
-        from django.db.models.signals import post_delete, post_save
-        from wagtail.models import Page, Site
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+        from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction, Site
         from wagtail.signals import page_published, page_unpublished, post_page_move
 
         from .page_cache import content_changed
@@ -27,6 +27,13 @@ class CoreConfig(AppConfig):
         # page) is cached per content version too (core.middleware.remember_wagtail_site).
         post_save.connect(_settings_changed, dispatch_uid="page-cache-settings")
         post_delete.connect(content_changed, sender=Site, dispatch_uid="page-cache-site-delete")
+        # Privacy: a restriction added, changed or removed (on a page or a document collection)
+        # changes what anonymous visitors may see and what every list shows, at once.
+        for model in (PageViewRestriction, CollectionViewRestriction):
+            name = model._meta.model_name
+            post_save.connect(content_changed, sender=model, dispatch_uid=f"page-cache-{name}-save")
+            post_delete.connect(content_changed, sender=model, dispatch_uid=f"page-cache-{name}-delete")
+            m2m_changed.connect(content_changed, sender=model.groups.through, dispatch_uid=f"page-cache-{name}-groups")
 
 
 def _settings_changed(sender, **kwargs) -> None:

@@ -59,13 +59,22 @@ def healthz(request):
     )
 
 
+# Folders of the media root never served here: Wagtail documents live in `documents/` and are
+# only served by Wagtail's document view (/documents/<id>/<filename>), which checks the privacy
+# of their collection (a private collection asks for a sign-in or its password).
+PRIVATE_MEDIA_FOLDERS = ("documents",)
+
+
 def serve_tenant_media(request, schema: str, path: str):
-    """Serve a file of the current tenant only: another tenant's schema in the URL is a 404."""
+    """Serve a file of the current tenant only: another tenant's schema in the URL is a 404, and
+    so is any document (see PRIVATE_MEDIA_FOLDERS)."""
     if schema != connection.schema_name:
         raise Http404
     root = (Path(settings.MEDIA_ROOT) / schema).resolve()
     target = (root / path).resolve()
     if root not in target.parents or not target.is_file():
+        raise Http404
+    if target.relative_to(root).parts[0].lower() in PRIVATE_MEDIA_FOLDERS:
         raise Http404
     content_type, _ = mimetypes.guess_type(target.name)
     response = FileResponse(target.open("rb"), content_type=content_type or "application/octet-stream")

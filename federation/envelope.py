@@ -88,6 +88,8 @@ class _Assets:
     def add(self, obj, role: str) -> str | None:
         if obj is None or not obj.file:
             return None
+        if role == "document" and obj.collection.get_view_restrictions().exists():
+            return None  # a document of a private collection never leaves its site
         try:
             sha, size = file_sha256(obj.file)
         except (FileNotFoundError, OSError):
@@ -103,7 +105,9 @@ class _Assets:
                 "mime": mimetypes.guess_type(name)[0] or "application/octet-stream",
                 "filename": name.rsplit("/", 1)[-1],
                 "path": name,
-                "url": f"{self.origin.base_url}{obj.file.url}",
+                # Documents only through Wagtail's document view (it checks collection privacy;
+                # /media/.../documents/ is never served), images from the media folder.
+                "url": f"{self.origin.base_url}{obj.url if role == 'document' else obj.file.url}",
                 "title": obj.title,
             },
         )
@@ -229,6 +233,36 @@ def build_envelope(page, *, status: str, version: int, origin: Origin | None = N
         "attribution": f"来源：{origin.name}",
         "payload": payload,
         "assets": sorted(assets.items.values(), key=lambda a: a["sha256"]),
+    }
+    envelope["content_hash"] = content_hash(envelope)
+    return envelope
+
+
+WITHHELD_TITLE = "（非公开内容）"
+
+
+def build_withheld_envelope(page, *, version: int, origin: Origin | None = None) -> dict:
+    """A withdrawal of `page` that says nothing about it: a page under a view restriction.
+
+    Its title, summary, body, files and address stay on the origin: the national catalogue,
+    subscribers and harvesters only learn that the item is no longer public (status unpublished).
+    """
+    origin = origin or current_origin()
+    kind = kind_of(page)
+    envelope = {
+        "format": FORMAT,
+        "uid": str(page.uid),
+        "catalogue_id": catalogue_id(origin.code, kind, page.uid),
+        "origin": origin.as_dict(),
+        "kind": kind,
+        "version": version,
+        "updated_at": timezone.now().isoformat(),
+        "status": "unpublished",
+        "published_at": None,
+        "canonical_url": "",
+        "attribution": f"来源：{origin.name}",
+        "payload": {"title": WITHHELD_TITLE, "withheld": True},
+        "assets": [],
     }
     envelope["content_hash"] = content_hash(envelope)
     return envelope

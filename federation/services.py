@@ -22,6 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django_tenants.utils import get_tenant_model, schema_context
 
+from cms_pages.privacy import is_public
 from core.chinese import segment
 
 from . import envelope as env
@@ -117,7 +118,13 @@ def record_local_change(page, status: str) -> Record | None:
         if record is not None and record.status == Record.Status.DELETED:
             return record  # a tombstone is final (a delete also unpublishes on its way out)
         version = record.version + 1 if record else 1
-        envelope = env.build_envelope(page, status=status, version=version)
+        if status == "live" and not is_public(page):
+            # Under a view restriction: withdrawn like an unpublish, and nothing of it travels.
+            if record is None:
+                return None
+            envelope = env.build_withheld_envelope(page, version=version)
+        else:
+            envelope = env.build_envelope(page, status=status, version=version)
         shared = page.push_to_national or site_pushes(kind)
         local_hash = hashlib.sha256(f"{envelope['content_hash']}:{int(shared)}".encode()).hexdigest()
         if record and record.content_hash == local_hash:
@@ -135,6 +142,48 @@ def record_local_change(page, status: str) -> Record | None:
             record.refresh_from_db()
         _queue_push(record, shared, envelope)
     return record
+
+
+def restriction_changed(page_id: int) -> int:
+    """A view restriction on page `page_id` was added, changed or removed: every live shareable
+    page in its section is recorded again (withdrawn while restricted, pushed again once public).
+
+    Called from the restriction's signals, inside the transaction of the change. Returns how many
+    pages were looked at."""
+    from wagtail.models import Page
+
+    section = Page.objects.filter(pk=page_id).first()
+    if section is None:  # the page itself is being deleted: its own delete signal withdraws it
+        return 0
+    pages = Page.objects.descendant_of(section, inclusive=True).live().type(*_shareable_models())
+    count = 0
+    for page in pages.specific().iterator():
+        record_local_change(page, "live")
+        count += 1
+    return count
+
+
+def withdraw_restricted() -> int:
+    """Withdraw this site's items still recorded live although a view restriction now covers them
+    (restrictions set before this check existed, or changed by a path that sent no signal).
+    Run by every `federation_sync`; returns how many were withdrawn."""
+    from wagtail.models import Page
+
+    stale = Record.objects.filter(
+        is_local=True, status=Record.Status.LIVE, page__in=Page.objects.not_public().values("pk")
+    ).select_related("page")
+    count = 0
+    for record in stale:
+        if record.page is not None:
+            record_local_change(record.page.specific, "live")
+            count += 1
+    return count
+
+
+def _shareable_models():
+    from cms_pages.models import ActivityPage, NewsPage, ResourcePage
+
+    return (NewsPage, ActivityPage, ResourcePage)
 
 
 def _queue_push(record: Record, wants_push: bool, envelope: dict) -> None:
@@ -159,13 +208,14 @@ def push_existing(kinds) -> int:
     published to follow, not only the next ones. Returns how many entries were queued.
     """
     from cms_pages.models import ActivityPage, NewsPage, ResourcePage
+    from cms_pages.privacy import public
 
     if is_national_schema():
         return 0
     models_by_kind = {"news": NewsPage, "activity": ActivityPage, "resource": ResourcePage}
     queued = 0
     for kind in kinds:
-        for page in models_by_kind[kind].objects.live().specific().iterator():
+        for page in public(models_by_kind[kind].objects.live()).specific().iterator():
             with transaction.atomic():
                 record = Record.objects.filter(uid=page.uid).first()
                 if record is None:  # published before federation was installed

@@ -1,7 +1,7 @@
 """Publish, unpublish and delete of a shareable page update its catalogue record and the outbox,
 inside the transaction of the change."""
 
-from django.db.models.signals import post_save, pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete
 from wagtail.signals import page_published, page_unpublished
 
 from .envelope import KIND_OF_MODEL
@@ -38,6 +38,19 @@ def on_deleted(sender, instance, **kwargs):
         record_local_change(instance, "deleted")
 
 
+def on_restriction_changed(sender, instance, **kwargs):
+    """A page's view restriction was added, changed or removed: its section is withdrawn from (or
+    pushed again to) the national catalogue and subscribers, like an unpublish (or a publish)."""
+    from django.db import connection
+    from django_tenants.utils import get_public_schema_name
+
+    if connection.schema_name == get_public_schema_name():
+        return
+    from .services import restriction_changed
+
+    restriction_changed(instance.page_id)
+
+
 def on_settings_saved(sender, instance, **kwargs):
     """Switching a push policy on queues what is already published (in the background)."""
     kinds = [kind for kind in ("news", "activity", "resource") if instance.pushes(kind)]
@@ -59,4 +72,8 @@ def on_settings_saved(sender, instance, **kwargs):
 page_published.connect(on_published, dispatch_uid="federation_published")
 page_unpublished.connect(on_unpublished, dispatch_uid="federation_unpublished")
 pre_delete.connect(on_deleted, dispatch_uid="federation_deleted")
+post_save.connect(on_restriction_changed, sender="wagtailcore.PageViewRestriction", dispatch_uid="federation_restriction")
+post_delete.connect(
+    on_restriction_changed, sender="wagtailcore.PageViewRestriction", dispatch_uid="federation_restriction_removed"
+)
 post_save.connect(on_settings_saved, sender="federation.FederationSettings", dispatch_uid="federation_settings")

@@ -53,6 +53,7 @@ def sync_here(*, push: bool = True, pull: bool = True, limit: int | None = None,
     """
     result: dict = {"push": None, "pull": None}
     if push:
+        services.withdraw_restricted()
         result["push"] = services.deliver_pending(limit=limit, progress=progress)
     if pull and Subscription.objects.filter(active=True).exists():
         from . import pull as pulling

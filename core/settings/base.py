@@ -314,6 +314,10 @@ WAGTAILDOCS_EXTENSIONS = [
 # extension: an .exe renamed .mp4 is refused with a Chinese message (cms_pages.uploads).
 WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms_pages.uploads.SafeDocumentForm"
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 50 * 1024 * 1024
+# Documents are only ever served through Wagtail's view, which checks the privacy of their
+# collection (never a redirect to the storage's own, public URL); /media/<schema>/documents/...
+# is a 404 (core.views.serve_tenant_media). See docs/privacy.md.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES[:3]
