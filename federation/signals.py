@@ -72,7 +72,9 @@ def on_settings_saved(sender, instance, **kwargs):
 page_published.connect(on_published, dispatch_uid="federation_published")
 page_unpublished.connect(on_unpublished, dispatch_uid="federation_unpublished")
 pre_delete.connect(on_deleted, dispatch_uid="federation_deleted")
-post_save.connect(on_restriction_changed, sender="wagtailcore.PageViewRestriction", dispatch_uid="federation_restriction")
+post_save.connect(
+    on_restriction_changed, sender="wagtailcore.PageViewRestriction", dispatch_uid="federation_restriction"
+)
 post_delete.connect(
     on_restriction_changed, sender="wagtailcore.PageViewRestriction", dispatch_uid="federation_restriction_removed"
 )

@@ -46,9 +46,7 @@ def test_a_page_restricted_before_its_first_publish_is_never_pushed(zhejiang):
     assert national_record(page.uid) is None
 
 
-def test_restricting_a_pushed_page_withdraws_it_without_its_content_and_lifting_it_pushes_it_again(
-    zhejiang, client
-):
+def test_restricting_a_pushed_page_withdraws_it_without_its_content_and_lifting_it_pushes_it_again(zhejiang, client):
     page = new_resource(f"{SECRET}越剧")
     services.deliver_pending()
     assert national_record(page.uid).status == "live"
