@@ -8,8 +8,9 @@ videos stay with their origin, which the catalogue links to.
 Where the bytes come from:
 * an origin site of this deployment (its slug and region code name a tenant here; the signing
   key proved which site it is) is read from that tenant's media folder, no HTTP;
-* an origin elsewhere is asked over HTTP at the `base_url` its envelope declares, and the file
-  URL must be on that host.
+* an origin elsewhere is asked over HTTP at the base URL registered with its key
+  (`federation_issue_key --origin-url`), never at an address its envelope declares; the file URL
+  must be on that host, and not on a private address unless the deployment allows it.
 
 Fetching runs after a batch is received (a task) and with every `federation_sync` run on the
 national site; a cover that could not be fetched is tried again next time.
@@ -25,7 +26,7 @@ from django.db.models.fields.json import KT
 from django_tenants.utils import get_tenant_model
 
 from .media import MediaError, fetch_asset
-from .models import MediaAsset, Record
+from .models import InboundKey, MediaAsset, Record
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,16 @@ def origin_source(record: Record) -> OriginSource:
     )
     if local:
         return OriginSource(schema=local)
-    return OriginSource(base_url=str((record.envelope.get("origin") or {}).get("base_url") or ""))
+    # Another deployment: only the base URL registered with the origin's key (never the address
+    # its envelope declares); none registered → nothing is fetched.
+    registered = (
+        InboundKey.objects.filter(origin_code=record.origin_code, revoked=False)
+        .exclude(base_url="")
+        .order_by("-created_at")
+        .values_list("base_url", flat=True)
+        .first()
+    )
+    return OriginSource(base_url=registered or "")
 
 
 def cover_asset(envelope: dict) -> dict | None:

@@ -272,10 +272,21 @@ class EnvelopeError(ValueError):
     """An envelope that does not follow the format (a permanent error: retrying cannot fix it)."""
 
 
-def validate(envelope) -> dict:
-    """Check an incoming envelope's shape; returns it, or raises EnvelopeError naming the field."""
+def validate(envelope, *, bases: list[str] | None = None) -> dict:
+    """Check an incoming envelope; returns it (its HTML sanitised), or raises EnvelopeError naming
+    the field.
+
+    `bases`: the origin's registered base URLs (scheme, host, port) on the receiving node; the
+    envelope's own addresses (canonical_url, origin.base_url, assets[].url) must be on one of them.
+    None skips that check (only for envelopes this node built itself)."""
+    from . import untrusted
+
     if not isinstance(envelope, dict):
         raise EnvelopeError("envelope: not an object")
+    try:
+        untrusted.check_shape(envelope)
+    except untrusted.UntrustedInputError as exc:
+        raise EnvelopeError(str(exc)) from None
     if envelope.get("format") != FORMAT:
         raise EnvelopeError(f"format: expected {FORMAT}")
     try:
@@ -283,8 +294,8 @@ def validate(envelope) -> dict:
     except ValueError:
         raise EnvelopeError("uid: not a UUID") from None
     version = envelope.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise EnvelopeError("version: must be a positive integer")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= untrusted.MAX_VERSION:
+        raise EnvelopeError(f"version: must be an integer from 1 to {untrusted.MAX_VERSION}")
     if envelope.get("status") not in STATUSES:
         raise EnvelopeError(f"status: one of {', '.join(STATUSES)}")
     if envelope.get("kind") not in KIND_LABELS:
@@ -292,17 +303,104 @@ def validate(envelope) -> dict:
     origin = envelope.get("origin")
     if not isinstance(origin, dict) or not re.fullmatch(r"\d{6}", str(origin.get("code", ""))):
         raise EnvelopeError("origin.code: six-digit region code required")
+    for name in ("slug", "name", "base_url"):
+        if not isinstance(origin.get(name, ""), str):
+            raise EnvelopeError(f"origin.{name}: must be a string")
+    if not isinstance(envelope.get("catalogue_id", ""), str) or len(envelope.get("catalogue_id", "")) > 120:
+        raise EnvelopeError("catalogue_id: a string of at most 120 characters")
     payload = envelope.get("payload")
     if not isinstance(payload, dict) or not str(payload.get("title", "")).strip():
         raise EnvelopeError("payload.title: required")
     if not isinstance(envelope.get("assets", []), list):
         raise EnvelopeError("assets: must be a list")
-    try:
-        updated = timezone.datetime.fromisoformat(str(envelope.get("updated_at")))
-    except ValueError:
-        raise EnvelopeError("updated_at: not an ISO 8601 timestamp") from None
-    if timezone.is_naive(updated) or updated > timezone.now() + timedelta(days=1):
-        raise EnvelopeError("updated_at: must carry a time zone and not lie in the future")
+    updated = _when(envelope.get("updated_at"), "updated_at", required=True)
+    if updated > timezone.now() + timedelta(days=1):
+        raise EnvelopeError("updated_at: must not lie in the future")
+    _when(envelope.get("published_at"), "published_at")
+    _check_payload_values(payload)
+    _check_addresses(envelope, bases)
+    _sanitise_body(payload)
     envelope.setdefault("assets", [])
     envelope["content_hash"] = content_hash(envelope)
     return envelope
+
+
+EARLIEST, LATEST = 1900, 2200  # years a date from another node may name
+
+
+def _when(value, field: str, *, required: bool = False, date_only: bool = False):
+    """An ISO 8601 timestamp with a time zone (or a date) within EARLIEST..LATEST, or EnvelopeError."""
+    import datetime
+
+    if value in (None, ""):
+        if required:
+            raise EnvelopeError(f"{field}: required")
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        raise EnvelopeError(f"{field}: not an ISO 8601 {'date' if date_only else 'timestamp'}")
+    try:
+        parsed = (datetime.date if date_only else datetime.datetime).fromisoformat(value)
+    except ValueError:
+        raise EnvelopeError(f"{field}: not an ISO 8601 {'date' if date_only else 'timestamp'}") from None
+    if not EARLIEST <= parsed.year <= LATEST:
+        raise EnvelopeError(f"{field}: year must be between {EARLIEST} and {LATEST}")
+    if not date_only and timezone.is_naive(parsed):
+        raise EnvelopeError(f"{field}: must carry a time zone")
+    return parsed
+
+
+MAX_DURATION_SECONDS = 10 * 365 * 24 * 3600
+
+
+def _check_payload_values(payload: dict) -> None:
+    from . import untrusted
+
+    for name in ("start", "end"):
+        _when(payload.get(name), f"payload.{name}")
+    _when(payload.get("date"), "payload.date", date_only=len(str(payload.get("date") or "")) <= 10)
+    dc = payload.get("dc")
+    if dc is not None and not isinstance(dc, dict):
+        raise EnvelopeError("payload.dc: must be an object")
+    if dc and dc.get("date"):
+        _when(str(dc["date"])[:10], "payload.dc.date", date_only=True)
+    seconds = payload.get("duration_seconds")
+    if seconds is not None and (
+        not isinstance(seconds, int) or isinstance(seconds, bool) or not 0 <= seconds <= MAX_DURATION_SECONDS
+    ):
+        raise EnvelopeError(f"payload.duration_seconds: an integer from 0 to {MAX_DURATION_SECONDS}")
+    body = payload.get("body") or []
+    if not isinstance(body, list):
+        raise EnvelopeError("payload.body: must be a list")
+    try:
+        untrusted.check_url(payload.get("stream_url"), "payload.stream_url")
+        for index, block in enumerate(body):
+            value = block.get("value") if isinstance(block, dict) else None
+            if isinstance(value, dict):
+                for key in ("url", "embed"):
+                    untrusted.check_url(value.get(key), f"payload.body[{index}].value.{key}")
+    except untrusted.UntrustedInputError as exc:
+        raise EnvelopeError(str(exc)) from None
+
+
+def _check_addresses(envelope: dict, bases: list[str] | None) -> None:
+    """canonical_url, origin.base_url and every asset URL: http(s), on the registered base."""
+    from . import untrusted
+
+    try:
+        untrusted.check_url(envelope.get("canonical_url"), "canonical_url", bases)
+        untrusted.check_url(envelope["origin"].get("base_url"), "origin.base_url", bases)
+        for index, asset in enumerate(envelope.get("assets") or []):
+            if not isinstance(asset, dict):
+                raise untrusted.UntrustedInputError(f"assets[{index}]: must be an object")
+            untrusted.check_url(asset.get("url"), f"assets[{index}].url", bases)
+    except untrusted.UntrustedInputError as exc:
+        raise EnvelopeError(str(exc)) from None
+
+
+def _sanitise_body(payload: dict) -> None:
+    """Rich text from another node keeps only what Wagtail's editor makes (untrusted.sanitise_html)."""
+    from . import untrusted
+
+    for block in payload.get("body") or []:
+        if isinstance(block, dict) and block.get("type") == "paragraph" and isinstance(block.get("value"), str):
+            block["value"] = untrusted.sanitise_html(block["value"])

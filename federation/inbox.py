@@ -35,19 +35,32 @@ def dispatch(method: str, path: str, headers, body: bytes) -> tuple[int, dict]:
 
 
 def _inbox(key, body: bytes) -> tuple[int, dict]:
-    try:
-        data = json.loads(body or b"null")
-    except ValueError:
-        return _error(400, "body is not JSON", "bad_json")
+    data = parse_json(body)
+    if data is None:
+        return _error(400, "body is not JSON (or nested too deeply, or with NaN/Infinity)", "bad_json")
     envelopes = data.get("envelopes") if isinstance(data, dict) else None
     if not isinstance(envelopes, list):
         return _error(400, "envelopes: a list is required", "bad_request")
     if len(envelopes) > MAX_BATCH:
         return _error(413, f"at most {MAX_BATCH} envelopes per request", "too_large")
-    results = [services.receive(envelope, key) for envelope in envelopes]
+    bases = services.registered_bases_of_key(key)
+    results = [services.receive(envelope, key, bases=bases) for envelope in envelopes]
     if any(result.get("outcome") == "accepted" for result in results):
         services.fetch_covers_later()
     return 200, {"results": results}
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(body: bytes):
+    """The JSON value of `body`, or None when it is not strict JSON (NaN/Infinity refused) or is
+    nested too deeply for the parser."""
+    try:
+        return json.loads(body or b"null", parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _feed(query: dict) -> tuple[int, dict]:
@@ -59,7 +72,7 @@ def _feed(query: dict) -> tuple[int, dict]:
         limit = int((query.get("limit") or ["100"])[0])
     except ValueError:
         return _error(400, "after and limit must be integers", "bad_request")
-    if after < 0 or not 1 <= limit <= MAX_FEED_PAGE:
+    if not 0 <= after <= 2**63 - 1 or not 1 <= limit <= MAX_FEED_PAGE:
         return _error(400, f"after ≥ 0 and 1 ≤ limit ≤ {MAX_FEED_PAGE}", "bad_request")
     items, next_cursor, more = services.feed(set_spec, after, limit)
     return 200, {"items": items, "next": next_cursor, "more": more}

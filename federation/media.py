@@ -17,7 +17,9 @@
   equal the declared one.
 * **Where from.** A loopback peer (the national site of this deployment) is read straight from the
   national tenant's media storage; an HTTP peer with a streaming GET of `asset["url"]`, which must
-  be on the peer's own host, with connect/read timeouts.
+  be on the peer's own registered host (never an address the envelope names), with connect/read
+  timeouts, and never on a loopback/private/link-local address unless
+  `FEDERATION_ALLOW_PRIVATE_ADDRESSES` is on for the deployment.
 
 Every failure raises `MediaError` with a message naming the field; nothing is saved, and the next
 sync tries again (fetching is idempotent: the sha256 is the key).
@@ -41,6 +43,7 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from .models import MediaAsset
+from .untrusted import UntrustedInputError, check_public_host
 
 logger = logging.getLogger(__name__)
 
@@ -174,8 +177,12 @@ def _read_loopback(asset: dict, peer):
 def _read_http(asset: dict, peer):
     url = str(asset.get("url") or "")
     target, home = urlsplit(url), urlsplit(peer.base_url)
-    if target.scheme not in ("http", "https") or target.netloc != home.netloc:
+    if target.scheme not in ("http", "https") or not home.netloc or target.netloc != home.netloc:
         raise MediaError("assets.url: 必须是来源节点自己的 http(s) 地址", retryable=False)
+    try:
+        check_public_host(url, "assets.url")
+    except UntrustedInputError as exc:
+        raise MediaError(f"{exc}（内网或本机地址，本部署未允许）", retryable=False) from None
     try:
         with requests.get(url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), allow_redirects=False) as answer:
             if answer.status_code != 200:

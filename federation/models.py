@@ -89,6 +89,9 @@ class Peer(models.Model):
 
     name = models.CharField("名称", max_length=100)
     base_url = models.URLField("地址", blank=True, help_text="留空表示同一部署内的国家平台（本地回环）")
+    # Where the peer's pages and files are published, when that is not `base_url` (a node reached
+    # by address): envelope URLs must be on one of the two (federation/untrusted.py).
+    public_url = models.URLField("公开地址", blank=True, help_text="对方页面与文件的公开地址；与“地址”相同则留空")
     key_id = models.CharField("密钥编号", max_length=64)
     secret_encrypted = models.TextField()
     is_uplink = models.BooleanField("上级平台", default=True)
@@ -124,6 +127,10 @@ class InboundKey(models.Model):
     origin_code = models.CharField("来源区划代码", max_length=6, db_index=True)
     origin_slug = models.CharField("来源站点", max_length=63)
     origin_name = models.CharField("来源站点名称", max_length=100)
+    # The sending site's registered address (scheme, host, port) when it is another deployment:
+    # the URLs in its envelopes must be on it, and its files are fetched only from there. A site of
+    # this deployment is known by its own domains instead.
+    base_url = models.URLField("来源站点地址", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # A rotated key keeps working until then, so deliveries signed just before rotation land.
     expires_at = models.DateTimeField("失效时间", null=True, blank=True)

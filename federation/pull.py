@@ -37,7 +37,7 @@ from django.utils.html import escape
 from . import envelope as env
 from .media import MediaError, fetch_asset
 from .models import DeliveryAttempt, MediaAsset, Record, Subscription
-from .services import _record_fields, lock_records, next_seq
+from .services import _record_fields, lock_records, next_seq, registered_bases_of_peer
 from .transport import TransportError, for_peer, monotonic_ms
 
 logger = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ def _feed_items(data: dict, cursor: int) -> tuple[list[dict], bool]:
     last = cursor
     for item in items:
         seq = item.get("seq") if isinstance(item, dict) else None
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq <= last:
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq <= last or seq > 2**63 - 1:
             raise _BadFeed("items[].seq: increasing integers after the cursor required")
         last = seq
     return items, bool(data.get("more"))
@@ -201,7 +201,7 @@ def _sync_item(subscription: Subscription, item: dict, counts: dict) -> None:
     seq = item["seq"]
     raw = {k: v for k, v in item.items() if k != "seq"}
     try:
-        envelope = env.validate(raw)
+        envelope = env.validate(raw, bases=registered_bases_of_peer(subscription.peer))
         if envelope["kind"] != subscription.kind:
             raise env.EnvelopeError(f"kind: this set carries {subscription.kind}, not {envelope['kind']}")
     except env.EnvelopeError as exc:

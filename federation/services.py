@@ -372,11 +372,48 @@ def retry_dead_letters(entry_ids=None) -> int:
 # --- Receiving (the national side) ---------------------------------------------------------------
 
 
-def receive(envelope: dict, key: InboundKey) -> dict:
-    """Upsert one pushed item by (uid, version). Returns {uid, version, outcome, catalogue_id, message}."""
-    result = {"uid": envelope.get("uid"), "version": envelope.get("version")}
+def _site_bases(site) -> list[str]:
+    from core.urls_util import site_url
+
+    return [site_url(domain.domain).rstrip("/") for domain in site.domains.all()]
+
+
+def registered_bases_of_key(key: InboundKey) -> list[str]:
+    """The base URLs the site behind `key` publishes on: its domains when it is a site of this
+    deployment, the base URL registered with its key otherwise (federation_issue_key --origin-url)."""
+    site = (
+        get_tenant_model()
+        .objects.filter(schema_name=key.origin_slug, region_code=key.origin_code)
+        .prefetch_related("domains")
+        .first()
+    )
+    bases = _site_bases(site) if site else []
+    return [*bases, key.base_url] if key.base_url else bases
+
+
+def registered_bases_of_peer(peer: Peer) -> list[str]:
+    """The base URLs a peer publishes on: the national site's domains over the loopback, its
+    address and public address (federation_set_uplink --url/--public-url) otherwise."""
+    if peer.is_loopback:
+        site = get_tenant_model().objects.filter(kind="national").prefetch_related("domains").first()
+        return _site_bases(site) if site else []
+    return [url for url in (peer.base_url, peer.public_url) if url]
+
+
+def receive(envelope: dict, key: InboundKey, *, bases: list[str] | None = None) -> dict:
+    """Upsert one pushed item by (uid, version). Returns {uid, version, outcome, catalogue_id, message}.
+
+    Anything wrong with the item (shape, numbers, dates, URLs off the origin's registered base)
+    rejects this item only, with a message naming the field."""
+    if not isinstance(envelope, dict):
+        return {"uid": None, "version": None, "outcome": "rejected", "message": "envelope: not an object"}
+    uid, version = envelope.get("uid"), envelope.get("version")
+    result = {
+        "uid": uid if isinstance(uid, str) and len(uid) <= 64 else None,
+        "version": version if isinstance(version, int) and abs(version) <= 2**63 else None,
+    }
     try:
-        envelope = env.validate(envelope)
+        envelope = env.validate(envelope, bases=registered_bases_of_key(key) if bases is None else bases)
     except env.EnvelopeError as exc:
         return result | {"outcome": "rejected", "message": str(exc)}
     origin = envelope["origin"]
@@ -475,11 +512,16 @@ def set_featured(record: Record, featured: bool, *, by=None) -> Record:
 # --- Keys and links ------------------------------------------------------------------------------
 
 
-def issue_inbound_key(*, origin_code: str, origin_slug: str, origin_name: str) -> tuple[str, str]:
-    """On the receiving node: a new key for a site. Returns (key id, secret) to hand to that site."""
+def issue_inbound_key(*, origin_code: str, origin_slug: str, origin_name: str, origin_url: str = "") -> tuple[str, str]:
+    """On the receiving node: a new key for a site. Returns (key id, secret) to hand to that site.
+
+    `origin_url`: the site's registered base URL when it is another deployment (its envelopes'
+    URLs must be on it; its files are fetched only from there)."""
     key_id = f"{origin_slug}-{secrets.token_hex(6)}"
     secret = secrets.token_urlsafe(32)
-    key = InboundKey(key_id=key_id, origin_code=origin_code, origin_slug=origin_slug, origin_name=origin_name)
+    key = InboundKey(
+        key_id=key_id, origin_code=origin_code, origin_slug=origin_slug, origin_name=origin_name, base_url=origin_url
+    )
     key.secret = secret
     key.save()
     return key_id, secret
@@ -499,10 +541,11 @@ def expire_inbound_key(key_id: str, *, origin_code: str, grace: timedelta = KEY_
     return key
 
 
-def set_uplink(*, name: str, base_url: str, key_id: str, secret: str) -> Peer:
-    """On a sending site: where its uplink is and the key it signs with (replaces the old key)."""
+def set_uplink(*, name: str, base_url: str, key_id: str, secret: str, public_url: str = "") -> Peer:
+    """On a sending site: where its uplink is and the key it signs with (replaces the old key).
+    `public_url`: where the uplink publishes its pages and files, when not at `base_url`."""
     peer = uplink() or Peer(is_uplink=True)
-    peer.name, peer.base_url, peer.key_id = name, base_url, key_id
+    peer.name, peer.base_url, peer.key_id, peer.public_url = name, base_url, key_id, public_url
     peer.secret = secret
     peer.consecutive_failures, peer.open_until = 0, None
     peer.save()

@@ -84,7 +84,7 @@ def verify(method: str, path: str, body: bytes, headers) -> object:
         raise SignatureError("unknown_key", "unknown key id")
     if not key.usable():
         raise SignatureError("key_expired", "key revoked or expired (rotated)")
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         raise SignatureError("bad_timestamp", "timestamp must be Unix seconds")
     skew = abs(time.time() - int(timestamp))
     if skew > CLOCK_SKEW.total_seconds():

@@ -86,7 +86,7 @@ class HttpTransport:
             raise TransportError(f"connection failed: {url}: {exc.__class__.__name__}") from None
         try:
             data = answer.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             data = {"error": answer.text[:200]}
         if not isinstance(data, dict):
             data = {"error": "answer is not a JSON object"}

@@ -209,6 +209,15 @@ OAI_PAGE_SIZE = int(os.environ.get("CULTURE_OAI_PAGE_SIZE", "100"))
 # Federation media (federation.media): the largest file fetched from another site; the allowed
 # types are federation.media.IMAGE_TYPES + DOCUMENT_TYPES unless FEDERATION_MEDIA_MIME_TYPES says.
 FEDERATION_MEDIA_MAX_BYTES = int(os.environ.get("CULTURE_FEDERATION_MEDIA_MAX_BYTES", str(50 * 1024 * 1024)))
+# Largest federation request body (POST /federation/inbox/); larger → 413 too_large.
+FEDERATION_MAX_BODY_BYTES = int(os.environ.get("CULTURE_FEDERATION_MAX_BODY_BYTES", str(20 * 1024 * 1024)))
+# Files from another node are never fetched from loopback, private, link-local or reserved
+# addresses unless this is on (two deployments on one machine or one private network).
+FEDERATION_ALLOW_PRIVATE_ADDRESSES = os.environ.get("CULTURE_FEDERATION_ALLOW_PRIVATE_ADDRESSES", "").lower() in (
+    "1",
+    "true",
+    "yes",
+)
 
 # --- Sessions ---------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

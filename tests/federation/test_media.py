@@ -76,7 +76,9 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def node(zhejiang, media_root):
+def node(zhejiang, media_root, settings):
+    # The stub node listens on 127.0.0.1: an operator's explicit choice for a deployment.
+    settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = True
     stub = FileNode()
     yield stub
     stub.server.shutdown()

@@ -107,8 +107,13 @@ class Deployment:
         return dict(zip(names, rows[0], strict=True)) if rows else None
 
     def issue_key(self, code: str, slug: str, name: str) -> tuple[str, str]:
+        """A key for A's site `slug`, registered with that site's address in A (the URLs of its
+        envelopes must be on it)."""
+        from tenants.models import CultureSite
+
+        origin_url = CultureSite.objects.get(schema_name=slug).primary_url()
         out = self.manage("federation_issue_key", "--tenant", "national", "--origin-code", code,
-                          "--origin-slug", slug, "--origin-name", name)  # fmt: skip
+                          "--origin-slug", slug, "--origin-name", name, "--origin-url", origin_url)  # fmt: skip
         return re.search(r"^key id: (\S+)$", out, re.M).group(1), re.search(r"^secret: (\S+)$", out, re.M).group(1)
 
 
@@ -302,8 +307,12 @@ def test_a_tenant_pulls_the_other_deployments_national_resources(deployment_b):
     )
     assert national_items  # B's national demo resources
     key_id, secret = b.issue_key("510000", "sichuan", "四川文化云")
+    # B is reached by address; its pages and files are published on its national site's domain.
+    canonical = b.query("SELECT envelope->>'canonical_url' FROM national.federation_record WHERE is_local LIMIT 1")
+    public_url = "{0.scheme}://{0.netloc}".format(urlsplit(canonical[0][0]))
     call_command("federation_set_uplink", "--tenant", "sichuan", "--name", NATIONAL_NAME, "--url", b.base_url,
-                 "--key-id", key_id, stdin=io.StringIO(secret), stdout=io.StringIO())  # fmt: skip
+                 "--public-url", public_url, "--key-id", key_id, stdin=io.StringIO(secret),
+                 stdout=io.StringIO())  # fmt: skip
 
     with schema_context("sichuan"):
         parent = ResourceIndexPage.objects.first()

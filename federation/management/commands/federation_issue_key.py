@@ -1,7 +1,8 @@
 """On the receiving node (the national site): issue a signing key for a site of another deployment.
 
     manage.py federation_issue_key --tenant national \\
-        --origin-code 330000 --origin-slug zhejiang --origin-name 浙江文化云
+        --origin-code 330000 --origin-slug zhejiang --origin-name 浙江文化云 \\
+        --origin-url https://zhejiang.example.cn
 
 prints the key id and the secret, once: hand them to the operator of that site, who runs
 `federation_set_uplink` there. The secret is stored encrypted; it cannot be shown again.
@@ -36,13 +37,22 @@ class Command(BaseCommand):
         parser.add_argument("--origin-code", required=True, help="the sending site's region code (6 digits)")
         parser.add_argument("--origin-slug", required=True, help="the sending site's short name, e.g. zhejiang")
         parser.add_argument("--origin-name", required=True, help="the sending site's name, e.g. 浙江文化云")
+        parser.add_argument(
+            "--origin-url",
+            help="the sending site's public root URL (scheme, host, port): its envelopes' URLs must be on it",
+        )
         parser.add_argument("--expire-old", metavar="KEY_ID", help="a key of the same site this one replaces")
         parser.add_argument(
             "--grace-hours", type=float, default=services.KEY_GRACE.total_seconds() / 3600,
             help="how long the replaced key keeps working (default 24)",
         )  # fmt: skip
 
-    def handle(self, *, tenant, origin_code, origin_slug, origin_name, expire_old, grace_hours, **options):
+    def handle(
+        self, *, tenant, origin_code, origin_slug, origin_name, expire_old, grace_hours, origin_url=None, **options
+    ):
+        from .federation_set_uplink import normalised_base_url
+
+        origin_url = normalised_base_url(origin_url, "--origin-url") if origin_url else ""
         origin_code, origin_slug, origin_name = origin_code.strip(), origin_slug.strip().lower(), origin_name.strip()
         if not REGION_CODE.match(origin_code):
             raise CommandError(f"--origin-code: a 6-digit region code is required, not {origin_code!r}")
@@ -65,7 +75,7 @@ class Command(BaseCommand):
                         f"--expire-old: no key {expire_old!r} of site {origin_code} on {site.schema_name}"
                     ) from None
             key_id, secret = services.issue_inbound_key(
-                origin_code=origin_code, origin_slug=origin_slug, origin_name=origin_name
+                origin_code=origin_code, origin_slug=origin_slug, origin_name=origin_name, origin_url=origin_url
             )
         self.stdout.write(f"key id: {key_id}")
         self.stdout.write(f"secret: {secret}")

@@ -29,16 +29,16 @@ from federation.transport import TransportError, for_peer
 from ._common import get_site
 
 
-def normalised_base_url(url: str) -> str:
+def normalised_base_url(url: str, option: str = "--url") -> str:
     """The root URL of the other node (scheme, host, port); a path would break the signature."""
     url = url.strip()
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
-        raise CommandError(f"--url: an http:// or https:// URL is required, not {url!r}") from None
+        raise CommandError(f"{option}: an http:// or https:// URL is required, not {url!r}") from None
     parts = urlsplit(url)
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise CommandError("--url: give the site's root URL (scheme, host and port), without a path or query")
+        raise CommandError(f"{option}: give the site's root URL (scheme, host and port), without a path or query")
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -52,24 +52,31 @@ class Command(BaseCommand):
         where = parser.add_mutually_exclusive_group(required=True)
         where.add_argument("--url", help="the uplink's root URL, e.g. https://national.example/")
         where.add_argument("--loopback", action="store_true", help="the national site of this deployment")
+        parser.add_argument(
+            "--public-url",
+            help="where the uplink publishes its pages and files, when not at --url (e.g. reached by address)",
+        )
         parser.add_argument("--key-id", required=True, help="the key id issued by the uplink")
         parser.add_argument("--secret-env", metavar="VAR", help="read the secret from this environment variable")
         parser.add_argument("--check", action="store_true", help="send an empty signed batch to test the link")
 
-    def handle(self, *, tenant, name, url, loopback, key_id, secret_env, check, **options):
+    def handle(self, *, tenant, name, url, loopback, key_id, secret_env, check, public_url=None, **options):
         name, key_id = name.strip(), key_id.strip()
         if not name or len(name) > 100:
             raise CommandError("--name: between 1 and 100 characters")
         if not key_id or len(key_id) > 64:
             raise CommandError("--key-id: between 1 and 64 characters")
         base_url = "" if loopback else normalised_base_url(url)
+        public_url = normalised_base_url(public_url, "--public-url") if public_url and not loopback else ""
         secret = self._secret(secret_env, options.get("stdin"))
         site = get_site(tenant)
         if site.kind not in ("province", "city"):
             raise CommandError(f"--tenant: {site.schema_name} is a {site.kind} site; only provinces and cities push")
         with schema_context(site.schema_name):
             with transaction.atomic():
-                peer = services.set_uplink(name=name, base_url=base_url, key_id=key_id, secret=secret)
+                peer = services.set_uplink(
+                    name=name, base_url=base_url, key_id=key_id, secret=secret, public_url=public_url
+                )
             where = peer.base_url or "this deployment (loopback)"
             self.stdout.write(f"uplink of {site.schema_name}: {peer.name} at {where}, key {peer.key_id}")
             if check:
