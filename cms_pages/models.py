@@ -675,3 +675,23 @@ class CampaignPage(PeriodPage):
     class Meta:
         verbose_name = "征集投票活动"
         verbose_name_plural = "征集投票活动"
+
+
+class MembersOnlyRestriction(models.Model):
+    """Narrows a "signed in" page restriction to members of this site (仅本站成员).
+
+    Accounts are platform-wide: Wagtail's own "signed in" restriction admits anyone with a Culture
+    Cloud account, whichever site they registered on. With this row the restriction only admits
+    people who are members of this site (`roles.services.members()`); see docs/privacy.md.
+    """
+
+    restriction = models.OneToOneField(
+        "wagtailcore.PageViewRestriction", on_delete=models.CASCADE, related_name="members_only"
+    )
+
+    class Meta:
+        verbose_name = "仅本站成员可见"
+        verbose_name_plural = "仅本站成员可见"
+
+    def __str__(self) -> str:
+        return f"members only: page {self.restriction.page_id}"

@@ -50,3 +50,40 @@ def is_public(page) -> bool:
     """Whether anonymous visitors may see `page` (no restriction on it or above it). Uncached:
     used when a page is pushed, inside the transaction that may just have changed a restriction."""
     return not page.get_view_restrictions().exists()
+
+
+# --- "signed in": any account, or members of this site ------------------------------------------
+
+MEMBERS_ONLY = "members"
+ANY_ACCOUNT_LABEL = "已登录的任何文化云账号（全平台通用账号，不限本站）"
+MEMBERS_ONLY_LABEL = "仅本站成员（在本站注册、受邀或担任角色的账号）"
+
+
+def set_members_only(restriction, members_only: bool) -> None:
+    """Make a "signed in" restriction admit only members of this site, or any account again."""
+    from .models import MembersOnlyRestriction
+
+    if members_only and restriction.restriction_type == restriction.LOGIN:
+        MembersOnlyRestriction.objects.get_or_create(restriction=restriction)
+    else:
+        MembersOnlyRestriction.objects.filter(restriction=restriction).delete()
+
+
+def is_members_only(restriction) -> bool:
+    from .models import MembersOnlyRestriction
+
+    return bool(restriction.pk) and MembersOnlyRestriction.objects.filter(restriction=restriction).exists()
+
+
+def refuses_non_member(page, user) -> bool:
+    """Whether a members-only restriction on `page` (or above it) shuts this signed-in user out."""
+    from roles.services import members
+
+    from .models import MembersOnlyRestriction
+
+    if not user.is_authenticated or user.is_superuser:
+        return False  # anonymous visitors are sent to sign in by Wagtail's own check
+    if not any(page.path.startswith(path) for path, _depth in restricted_sections()):
+        return False  # no restriction here at all: no query
+    restricted = MembersOnlyRestriction.objects.filter(restriction__in=page.get_view_restrictions())
+    return restricted.exists() and not members().filter(pk=user.pk).exists()

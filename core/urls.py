@@ -4,9 +4,11 @@ from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.admin.auth import require_admin_access
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms_pages import admin_views as cms_admin_views
 from cms_pages import views as cms_views
 from cms_pages.feeds import NewsFeed
 from core import seo, views
@@ -20,6 +22,12 @@ urlpatterns = [
     path("", include("federation.urls")),
     path("", include("notifications.urls")),
     path("", include("certificates.urls")),
+    # Wagtail's page privacy dialog with "any account" and "members of this site" (docs/privacy.md).
+    path(
+        "admin/pages/<int:page_id>/privacy/",
+        require_admin_access(cms_admin_views.SitePrivacyView.as_view()),
+        name="site_privacy",
+    ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", cms_views.search, name="search"),

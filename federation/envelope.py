@@ -241,11 +241,12 @@ def build_envelope(page, *, status: str, version: int, origin: Origin | None = N
 WITHHELD_TITLE = "（非公开内容）"
 
 
-def build_withheld_envelope(page, *, version: int, origin: Origin | None = None) -> dict:
+def build_withheld_envelope(page, *, version: int, status: str = "unpublished", origin: Origin | None = None) -> dict:
     """A withdrawal of `page` that says nothing about it: a page under a view restriction.
 
     Its title, summary, body, files and address stay on the origin: the national catalogue,
-    subscribers and harvesters only learn that the item is no longer public (status unpublished).
+    subscribers and harvesters only learn that the item is no longer public (status unpublished,
+    or deleted when the restricted page is deleted).
     """
     origin = origin or current_origin()
     kind = kind_of(page)
@@ -257,7 +258,7 @@ def build_withheld_envelope(page, *, version: int, origin: Origin | None = None)
         "kind": kind,
         "version": version,
         "updated_at": timezone.now().isoformat(),
-        "status": "unpublished",
+        "status": "unpublished" if status == "live" else status,
         "published_at": None,
         "canonical_url": "",
         "attribution": f"来源：{origin.name}",

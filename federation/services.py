@@ -118,11 +118,12 @@ def record_local_change(page, status: str) -> Record | None:
         if record is not None and record.status == Record.Status.DELETED:
             return record  # a tombstone is final (a delete also unpublishes on its way out)
         version = record.version + 1 if record else 1
-        if status == "live" and not is_public(page):
-            # Under a view restriction: withdrawn like an unpublish, and nothing of it travels.
+        if not is_public(page):
+            # Under a view restriction: withdrawn like an unpublish (deleted: a tombstone), and
+            # nothing of it travels — not its title, body, files or address.
             if record is None:
                 return None
-            envelope = env.build_withheld_envelope(page, version=version)
+            envelope = env.build_withheld_envelope(page, version=version, status=status)
         else:
             envelope = env.build_envelope(page, status=status, version=version)
         shared = page.push_to_national or site_pushes(kind)

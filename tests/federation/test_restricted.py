@@ -132,3 +132,17 @@ def test_restricting_a_national_page_withdraws_the_pulled_copy(zhejiang, client)
     copy.refresh_from_db()
     assert not copy.live
     assert SECRET not in client.get("/", HTTP_HOST="zhejiang.culture.localhost").content.decode()
+
+
+def test_deleting_or_unpublishing_a_restricted_page_sends_nothing_of_it(zhejiang):
+    page = new_resource(f"{SECRET}待删")
+    services.deliver_pending()
+    restrict(page)
+    page.unpublish()
+    services.deliver_pending()
+    assert SECRET not in str(national_record(page.uid).envelope)
+    uid = page.uid
+    m.ResourcePage.objects.get(pk=page.pk).delete()
+    services.deliver_pending()
+    tombstone = national_record(uid)
+    assert tombstone.status == "deleted" and SECRET not in str(tombstone.envelope)
