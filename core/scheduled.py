@@ -65,3 +65,36 @@ def federation_sync_everywhere() -> list[str]:
         except Exception:  # one tenant's failure must not stop the others
             logger.exception("queueing the federation sync failed in %s", schema)
     return queued
+
+
+def enqueue_periodic_everywhere() -> list[tuple[str, str]]:
+    """Queue each task of settings.CULTURE_PERIODIC_TENANT_TASKS once per tenant; returns (schema, task) pairs.
+
+    Feature apps name their periodic tasks in that setting (dotted paths), so core imports none
+    of them. A tenant whose previous run of a task still waits in the queue is not queued twice.
+    """
+    from django.utils.module_loading import import_string
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    skip = {get_public_schema_name(), settings.TENANT_BASE_SCHEMA}
+    schemas = [s for s in get_tenant_model().objects.values_list("schema_name", flat=True) if s not in skip]
+    recent = timezone.now() - timedelta(minutes=30)
+    queued = []
+    for path in getattr(settings, "CULTURE_PERIODIC_TENANT_TASKS", []):
+        task = import_string(path)
+        waiting = set(
+            DBTaskResult.objects.filter(task_path=task.module_path)
+            .filter(Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=recent))
+            .values_list("args_kwargs__tenant", flat=True)
+        )
+        for schema in schemas:
+            if schema in waiting:
+                continue
+            try:
+                with schema_context(schema):
+                    task.enqueue()
+                queued.append((schema, path))
+            except Exception:  # one tenant's failure must not stop the others
+                logger.exception("queueing %s failed in %s", path, schema)
+    return queued

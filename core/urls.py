@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("federation.urls")),
     path("", include("notifications.urls")),
     path("", include("certificates.urls")),
+    path("", include("bookings.urls")),
     # Wagtail's page privacy dialog with "any account" and "members of this site" (docs/privacy.md).
     path(
         "admin/pages/<int:page_id>/privacy/",

@@ -216,3 +216,6 @@ def _seed_demo_content(site: CultureSite, demo: DemoSite) -> None:
         from cms_pages.demo import seed_demo_content
 
         seed_demo_content(demo.name, demo.slug)  # news, activities, venue, resources, live, campaign
+        from bookings.demo import seed_bookings
+
+        seed_bookings(demo.slug, demo.region_code)  # sessions, bookings in each state, bookable rooms

@@ -76,6 +76,7 @@ TENANT_APPS = [
     "federation",
     "notifications",
     "certificates",
+    "bookings",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -232,6 +233,13 @@ TASKS = {
 }
 # Tasks allowed to run without a tenant (they act on the platform itself).
 CULTURE_PLATFORM_TASKS = {"tenants.tasks.provision_culture_site_task"}
+# Tenant tasks the worker queues in every tenant once a minute (core.scheduled), by dotted path.
+CULTURE_PERIODIC_TENANT_TASKS = ["bookings.tasks.bookings_upkeep_task"]
+# Bookings (bookings.locking): the advisory lock that prevents overselling. Only the concurrency
+# test turns it off, to show the race it prevents; BOOKINGS_TEST_RACE_DELAY (seconds) widens that
+# race in the test. Never set either in production.
+BOOKINGS_LOCKING = env_bool("BOOKINGS_LOCKING", True)
+BOOKINGS_TEST_RACE_DELAY = float(os.environ.get("BOOKINGS_TEST_RACE_DELAY", "0"))
 # Tasks that run again when the worker running them was killed (core.tasks.recover_interrupted_tasks):
 # idempotent ones only. Any other interrupted task is marked failed, never run twice.
 CULTURE_RERUNNABLE_TASKS = {
@@ -243,6 +251,8 @@ CULTURE_RERUNNABLE_TASKS = {
     "wagtail.tasks.update_reference_index_task",
     # Skips the channels already sent (emailed_at / texted_at): a rerun sends only what is missing.
     "notifications.tasks.deliver_notification_task",
+    # Passes on holds, expires, records no-shows, reminds once (reminded_at): safe to run again.
+    "bookings.tasks.bookings_upkeep_task",
 }
 # /healthz reports the worker as down when its heartbeat is older than this; a worker silent for
 # longer is taken for dead and its unfinished tasks are recovered.

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 
 from core.models import WorkerHeartbeat
-from core.scheduled import federation_sync_everywhere, publish_scheduled_everywhere
+from core.scheduled import enqueue_periodic_everywhere, federation_sync_everywhere, publish_scheduled_everywhere
 from core.tasks import recover_interrupted_tasks, run_in_recorded_tenant
 
 logger = logging.getLogger("core.worker")
@@ -115,6 +115,7 @@ class Command(BaseCommand):
                     if time.monotonic() >= next_schedule:
                         next_schedule = time.monotonic() + schedule_every
                         publish_scheduled_everywhere()
+                        enqueue_periodic_everywhere()  # bookings upkeep etc. (CULTURE_PERIODIC_TENANT_TASKS)
                     if federation_every and time.monotonic() >= next_federation:
                         next_federation = time.monotonic() + federation_every
                         federation_sync_everywhere()

@@ -1,0 +1,797 @@
+"""The one write path of bookings: seats, the state machine, waiting list, check-in, rooms.
+
+Views, the admin, commands and tasks call these functions; none of them writes a Booking itself.
+Every refusal is a ValidationError with a Chinese message that names the problem, raised before
+anything is written (the caller's transaction then holds nothing of it).
+
+State machine of a Booking (docs/bookings.md):
+
+    waiting ──seat frees──▶ held ──person confirms──▶ confirmed / pending
+       │                     └──hold runs out──▶ expired (seat passes on)
+    pending ──approve──▶ confirmed ──check-in──▶ checked_in
+       ├──reject──▶ rejected        └──session ended──▶ no_show
+       └──too long──▶ expired
+    waiting / held / pending / confirmed ──person (before the deadline) or staff──▶ cancelled
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.personal_data import validate_real_name
+from notifications.services import notify
+
+from .locking import SessionBusy, lock_session
+from .models import Booking, BookingBan, BookingRules, RoomBooking, RoomSettings, Session
+
+S = Booking.Status
+# Pickup codes: no 0/O, 1/I/L, so a code read aloud or typed from a phone is unambiguous.
+PICKUP_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+PICKUP_LENGTH = 8  # 31^8 ≈ 8.5 × 10^11 codes: unguessable by trying
+TICKET_SALT = "bookings.ticket"
+MAX_ATTEMPTS = 5
+
+
+def _refuse(message: str, code: str, field: str | None = None) -> ValidationError:
+    return ValidationError(
+        {field: [ValidationError(message, code=code)]} if field else ValidationError(message, code=code)
+    )
+
+
+def refusal_message(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def rules() -> BookingRules:
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
+    return BookingRules.for_site(site)
+
+
+def _new_order_number(model) -> str:
+    # Date first (staff read it), then random digits: unique per tenant by constraint, retried on a clash.
+    return f"{timezone.localdate():%Y%m%d}{secrets.randbelow(10**8):08d}"
+
+
+def _new_pickup_code() -> str:
+    return "".join(secrets.choice(PICKUP_ALPHABET) for _ in range(PICKUP_LENGTH))
+
+
+def normalize_pickup_code(value: str) -> str:
+    return "".join(ch for ch in (value or "").upper() if ch.isalnum())[:40]
+
+
+# --- People ---------------------------------------------------------------------------------
+
+
+def active_ban(user) -> BookingBan | None:
+    return BookingBan.objects.filter(user=user, lifted_at__isnull=True, until__gt=timezone.now()).first()
+
+
+def _check_person(user) -> None:
+    if user is None or not user.is_authenticated:
+        raise _refuse("请先登录后再预约。", "login_required")
+    if not (user.real_name and user.id_number):
+        raise _refuse("预约需要实名信息：请先在个人中心填写姓名和身份证号。", "real_name_required")
+    ban = active_ban(user)
+    if ban is not None:
+        until = timezone.localtime(ban.until)
+        raise _refuse(
+            f"您因{ban.reason}，{until:%Y年%-m月%-d日}前不能在本站预约。如有疑问请联系场馆工作人员。", "banned"
+        )
+
+
+# --- Seats ----------------------------------------------------------------------------------
+
+
+def seats_taken(session: Session) -> int:
+    return (
+        Booking.objects.filter(session=session, status__in=Booking.SEAT_HOLDING).aggregate(n=Sum("quantity"))["n"] or 0
+    )
+
+
+def seats_left(session: Session) -> int:
+    return max(session.capacity - seats_taken(session), 0)
+
+
+def _parse_quantity(quantity, limit: int) -> int:
+    try:
+        number = int(str(quantity).strip())
+    except (TypeError, ValueError):
+        raise _refuse("预约数量必须是整数。", "quantity_invalid", "quantity") from None
+    if number < 1:
+        raise _refuse("预约数量至少为 1。", "quantity_too_small", "quantity")
+    if number > limit:
+        raise _refuse(f"预约数量不能超过每人限约的 {limit} 个。", "quantity_over_limit", "quantity")
+    return number
+
+
+def _attendee_names(user, quantity: int, others: list[str] | None) -> list[str]:
+    """The booker first, then one name for each further seat (validated like a real name)."""
+    names = [n for n in (others or []) if n and n.strip()]
+    if len(names) != quantity - 1:
+        raise _refuse(
+            f"为他人预约时请填写每位入场人的姓名（还需 {quantity - 1} 位）。", "attendees_missing", "attendees"
+        )
+    cleaned = []
+    for name in names:
+        try:
+            cleaned.append(validate_real_name(name))
+        except ValidationError as exc:
+            raise _refuse(f"入场人姓名“{name[:20]}”：{refusal_message(exc)}", "attendee_invalid", "attendees") from None
+    return [user.real_name, *cleaned]
+
+
+def _race_window() -> None:
+    # Only the concurrency test sets this: it widens the gap between counting and inserting so the
+    # unguarded race shows on every run, not only on an unlucky one.
+    delay = getattr(settings, "BOOKINGS_TEST_RACE_DELAY", 0.0)
+    if delay:
+        time.sleep(delay)
+
+
+def _create_with_unique_codes(model, **fields):
+    for attempt in range(MAX_ATTEMPTS):
+        codes = {"order_number": _new_order_number(model)}
+        if model is Booking:
+            codes["pickup_code"] = _new_pickup_code()
+        try:
+            with transaction.atomic():
+                return model.objects.create(**fields, **codes)
+        except IntegrityError as exc:
+            constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
+            if attempt == MAX_ATTEMPTS - 1 or ("order_number" not in constraint and "pickup_code" not in constraint):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _find_by_key(user, idempotency_key: str) -> Booking | None:
+    if not idempotency_key:
+        return None
+    return Booking.objects.filter(user=user, idempotency_key=idempotency_key).first()
+
+
+def book_seats(
+    session_id: int,
+    user,
+    quantity,
+    attendees: list[str] | None = None,
+    *,
+    idempotency_key: str = "",
+    join_waiting_list: bool = False,
+) -> Booking:
+    """Book `quantity` seats of a session for `user` (or a waiting-list place when it is full).
+
+    Counting the free seats and inserting the booking happen under the session's lock, so the
+    session can never be oversold however many requests arrive at once. The same idempotency key
+    returns the order it made the first time, never a second one.
+    """
+    idempotency_key = (idempotency_key or "")[:64]
+    with transaction.atomic():
+        existing = _find_by_key(user, idempotency_key) if getattr(user, "pk", None) else None
+        if existing is not None:
+            return existing
+        _check_person(user)
+        session = Session.objects.select_related("activity").filter(pk=session_id).first()
+        if session is None or not session.activity.live:
+            raise _refuse("没有这个场次。", "no_session")
+        quantity = _parse_quantity(quantity, session.per_person_limit)
+        now = timezone.now()
+        if session.is_cancelled:
+            raise _refuse("该场次已取消。", "session_cancelled")
+        if session.activity.original_url:
+            raise _refuse("该活动来自其他站点，请到原站点预约。", "pulled_copy")
+        if now < session.opens_at:
+            raise _refuse(
+                f"预约尚未开始，{timezone.localtime(session.opens_at):%-m月%-d日 %H:%M} 开放预约。", "not_open"
+            )
+        if now >= session.booking_closes_at:
+            raise _refuse("该场次预约已截止。", "closed")
+        names = _attendee_names(user, quantity, attendees)
+        try:
+            lock_session(session.pk)
+        except SessionBusy:
+            raise _refuse("预约人数较多，请稍后重试。", "busy") from None
+        existing = _find_by_key(user, idempotency_key)  # a twin request may have won the lock first
+        if existing is not None:
+            return existing
+        mine = (
+            Booking.objects.filter(session=session, user=user, status__in=Booking.ACTIVE).aggregate(n=Sum("quantity"))[
+                "n"
+            ]
+            or 0
+        )
+        if mine + quantity > session.per_person_limit:
+            raise _refuse(
+                f"每人每场限约 {session.per_person_limit} 个，您已预约 {mine} 个。", "person_limit", "quantity"
+            )
+        left = session.capacity - seats_taken(session)
+        _race_window()
+        if quantity <= left:
+            status = S.PENDING if session.requires_approval else S.CONFIRMED
+        elif join_waiting_list and session.waiting_list:
+            status = S.WAITING
+        elif left > 0:
+            raise _refuse(f"名额不足，仅剩 {left} 个。", "not_enough", "quantity")
+        else:
+            raise _refuse("已约满。", "sold_out")
+        try:
+            booking = _create_with_unique_codes(
+                Booking,
+                session=session,
+                user=user,
+                quantity=quantity,
+                attendees=names,
+                status=status,
+                idempotency_key=idempotency_key,
+            )
+        except IntegrityError:
+            existing = _find_by_key(user, idempotency_key)  # only possible with the lock switched off
+            if existing is not None:
+                return existing
+            raise
+        _tell(booking, _CREATED_MESSAGES[status])
+        return booking
+
+
+_CREATED_MESSAGES = {
+    S.CONFIRMED: ("bookings.confirmed", "预约成功：{title}", "取票码 {code}，{when}，请凭电子票或取票码入场。"),
+    S.PENDING: ("bookings.pending", "预约已提交，等待审核：{title}", "审核结果将通过消息通知您。"),
+    S.WAITING: ("bookings.waiting", "已加入候补：{title}", "有名额空出时会为您保留并通知您。"),
+}
+
+
+def _tell(booking: Booking, message: tuple[str, str, str], **extra) -> None:
+    kind, title, body = message
+    session = booking.session
+    values = {
+        "title": session.activity.title,
+        "code": booking.pickup_code,
+        "when": f"{timezone.localtime(session.starts_at):%-m月%-d日 %H:%M} 开始",
+        "order": booking.order_number,
+        **extra,
+    }
+    notify(
+        booking.user, kind, title.format(**values), body.format(**values), link=f"/me/bookings/{booking.order_number}/"
+    )
+
+
+# --- The person's own changes ---------------------------------------------------------------
+
+
+def _locked_booking(booking_id: int) -> Booking:
+    """The booking, re-read after taking its session's lock (the status may have moved meanwhile)."""
+    session_id = Booking.objects.filter(pk=booking_id).values_list("session_id", flat=True).first()
+    if session_id is None:
+        raise _refuse("没有这个预约。", "no_booking")
+    try:
+        lock_session(session_id)
+    except SessionBusy:
+        raise _refuse("系统繁忙，请稍后重试。", "busy") from None
+    return Booking.objects.select_related("session__activity", "user").get(pk=booking_id)
+
+
+def cancel_booking(booking_id: int, user, *, reason: str = "", by_staff: bool = False) -> Booking:
+    """Cancel: the person before the session's cancellation deadline, or staff with a reason."""
+    with transaction.atomic():
+        booking = _locked_booking(booking_id)
+        if not by_staff and booking.user_id != user.pk:
+            raise _refuse("没有这个预约。", "no_booking")
+        if booking.status not in Booking.ACTIVE:
+            raise _refuse(f"该预约当前状态为“{booking.get_status_display()}”，不能取消。", "not_cancellable")
+        if by_staff:
+            reason = (reason or "").strip()
+            if not reason:
+                raise _refuse("请填写取消原因。", "reason_required", "reason")
+        elif timezone.now() > booking.session.cancellable_until and booking.status not in (S.WAITING, S.HELD):
+            deadline = timezone.localtime(booking.session.cancellable_until)
+            raise _refuse(f"已过取消截止时间（{deadline:%-m月%-d日 %H:%M}），不能在线取消。", "too_late")
+        freed = booking.holds_seats
+        booking.status = S.CANCELLED
+        booking.reason = reason[:200]
+        booking.save(update_fields=["status", "reason", "updated_at"])
+        if by_staff:
+            _tell(booking, ("bookings.cancelled", "预约已被取消：{title}", "原因：{reason}"), reason=booking.reason)
+        if freed:
+            offer_freed_seats(booking.session)
+        return booking
+
+
+def confirm_hold(booking_id: int, user) -> Booking:
+    """The person takes the seat held for them from the waiting list."""
+    with transaction.atomic():
+        booking = _locked_booking(booking_id)
+        if booking.user_id != user.pk:
+            raise _refuse("没有这个预约。", "no_booking")
+        if booking.status != S.HELD:
+            raise _refuse("没有为您保留的名额，或保留已过期。", "not_held")
+        if booking.hold_expires_at and booking.hold_expires_at < timezone.now():
+            raise _refuse("名额保留已过期。", "hold_expired")
+        booking.status = S.PENDING if booking.session.requires_approval else S.CONFIRMED
+        booking.hold_expires_at = None
+        booking.save(update_fields=["status", "hold_expires_at", "updated_at"])
+        _tell(booking, _CREATED_MESSAGES[booking.status])
+        return booking
+
+
+def offer_freed_seats(session: Session) -> list[Booking]:
+    """Hold free seats for the waiting list in order (call with the session's lock held)."""
+    if session.is_cancelled or session.starts_at <= timezone.now():
+        return []
+    free = session.capacity - seats_taken(session)
+    hours = rules().hold_hours
+    offered = []
+    for waiting in Booking.objects.filter(session=session, status=S.WAITING).order_by("created_at", "pk"):
+        if waiting.quantity > free:
+            break  # first come, first served: nobody jumps the queue with a smaller order
+        waiting.status = S.HELD
+        waiting.hold_expires_at = min(timezone.now() + timedelta(hours=hours), session.booking_closes_at)
+        waiting.save(update_fields=["status", "hold_expires_at", "updated_at"])
+        free -= waiting.quantity
+        waiting.session = session
+        until = timezone.localtime(waiting.hold_expires_at)
+        _tell(
+            waiting,
+            ("bookings.held", "候补成功，名额为您保留：{title}", "请在 {until} 前确认，逾期名额将顺延给下一位。"),
+            until=f"{until:%-m月%-d日 %H:%M}",
+        )
+        offered.append(waiting)
+    return offered
+
+
+# --- Staff ----------------------------------------------------------------------------------
+
+
+def approve_booking(booking_id: int, staff) -> Booking:
+    with transaction.atomic():
+        booking = _locked_booking(booking_id)
+        if booking.status != S.PENDING:
+            raise _refuse(f"该预约当前状态为“{booking.get_status_display()}”，无需审核。", "not_pending")
+        booking.status = S.CONFIRMED
+        booking.decided_at = timezone.now()
+        booking.save(update_fields=["status", "decided_at", "updated_at"])
+        _tell(
+            booking, ("bookings.approved", "预约审核通过：{title}", "取票码 {code}，{when}，请凭电子票或取票码入场。")
+        )
+        return booking
+
+
+def reject_booking(booking_id: int, staff, reason: str) -> Booking:
+    reason = (reason or "").strip()
+    if not reason:
+        raise _refuse("请填写不通过的原因。", "reason_required", "reason")
+    with transaction.atomic():
+        booking = _locked_booking(booking_id)
+        if booking.status != S.PENDING:
+            raise _refuse(f"该预约当前状态为“{booking.get_status_display()}”，无需审核。", "not_pending")
+        booking.status = S.REJECTED
+        booking.reason = reason[:200]
+        booking.decided_at = timezone.now()
+        booking.save(update_fields=["status", "reason", "decided_at", "updated_at"])
+        _tell(booking, ("bookings.rejected", "预约未通过审核：{title}", "原因：{reason}"), reason=booking.reason)
+        offer_freed_seats(booking.session)
+        return booking
+
+
+def ticket_payload(booking: Booking) -> str:
+    """What the QR ticket encodes: the site and the pickup code, signed (a forged QR is refused)."""
+    return signing.Signer(salt=TICKET_SALT).sign(f"{connection.schema_name}:{booking.pickup_code}")
+
+
+def _code_from_payload(payload: str) -> str:
+    try:
+        value = signing.Signer(salt=TICKET_SALT).unsign(payload.strip())
+    except signing.BadSignature:
+        raise _refuse("无法识别的电子票二维码。", "bad_ticket", "code") from None
+    schema, _, code = value.partition(":")
+    if schema != connection.schema_name:
+        raise _refuse("这张电子票不是本站的，请到预约的站点签到。", "other_site_ticket", "code")
+    return code
+
+
+def check_in(code_or_payload: str, staff) -> Booking:
+    """Check a booking in by its pickup code or its QR payload; a second check-in is refused."""
+    text = (code_or_payload or "").strip()
+    if not text:
+        raise _refuse("请输入取票码或扫描电子票二维码。", "code_required", "code")
+    code = _code_from_payload(text) if ":" in text else normalize_pickup_code(text)
+    with transaction.atomic():
+        booking = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("session__activity", "user")
+            .filter(pickup_code=code)
+            .first()
+        )
+        if booking is None:
+            raise _refuse("取票码无效：本站没有这个取票码。", "unknown_code", "code")
+        now = timezone.now()
+        if booking.status == S.CHECKED_IN:
+            first = timezone.localtime(booking.checked_in_at)
+            raise _refuse(f"该票已于 {first:%-m月%-d日 %H:%M:%S} 签到，不能重复签到。", "already_checked_in", "code")
+        if booking.status != S.CONFIRMED:
+            raise _refuse(f"该预约状态为“{booking.get_status_display()}”，不能签到。", "not_confirmed", "code")
+        session = booking.session
+        if timezone.localdate(session.starts_at) > timezone.localdate(now):
+            raise _refuse(
+                f"签到尚未开始：该场次在 {timezone.localtime(session.starts_at):%-m月%-d日 %H:%M}。",
+                "too_early",
+                "code",
+            )
+        if now > session.ends_at:
+            raise _refuse("该场次已结束，不能签到。", "session_over", "code")
+        booking.status = S.CHECKED_IN
+        booking.checked_in_at = now
+        booking.checked_in_by = staff
+        booking.save(update_fields=["status", "checked_in_at", "checked_in_by", "updated_at"])
+        return booking
+
+
+def cancel_session(session_id: int, staff, reason: str) -> int:
+    """Staff cancel a whole session: every live booking is cancelled and told why. Returns how many."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise _refuse("请填写场次取消的原因。", "reason_required", "reason")
+    with transaction.atomic():
+        lock_session(session_id)
+        session = Session.objects.select_related("activity").get(pk=session_id)
+        if session.is_cancelled:
+            raise _refuse("该场次已经取消。", "session_cancelled")
+        session.cancelled_at = timezone.now()
+        session.cancel_reason = reason[:200]
+        session.save(update_fields=["cancelled_at", "cancel_reason"])
+        bookings = list(Booking.objects.select_related("user").filter(session=session, status__in=Booking.ACTIVE))
+        for booking in bookings:
+            booking.session = session
+            booking.status = S.CANCELLED
+            booking.reason = f"场次取消：{reason}"[:200]
+            booking.save(update_fields=["status", "reason", "updated_at"])
+            _tell(booking, ("bookings.session_cancelled", "活动场次取消：{title}", "原因：{reason}"), reason=reason)
+        return len(bookings)
+
+
+def message_attendees(session_id: int, staff, title: str, body: str) -> int:
+    """A message to everyone holding a ticket for the session; returns how many people got it."""
+    title, body = (title or "").strip(), (body or "").strip()
+    if not title:
+        raise _refuse("请填写消息标题。", "title_required", "title")
+    if len(title) > 100:
+        raise _refuse("消息标题不能超过 100 个字。", "title_too_long", "title")
+    session = Session.objects.select_related("activity").get(pk=session_id)
+    with transaction.atomic():
+        people = {}
+        for booking in Booking.objects.select_related("user").filter(
+            session=session, status__in=(S.CONFIRMED, S.CHECKED_IN, S.PENDING)
+        ):
+            people.setdefault(booking.user_id, booking)
+        for booking in people.values():
+            notify(
+                booking.user,
+                "bookings.message",
+                f"{session.activity.title}：{title}",
+                body,
+                link=f"/me/bookings/{booking.order_number}/",
+            )
+        return len(people)
+
+
+def lift_ban(ban_id: int, staff) -> BookingBan:
+    with transaction.atomic():
+        ban = BookingBan.objects.select_for_update().get(pk=ban_id)
+        if ban.lifted_at is not None:
+            raise _refuse("该限制已解除。", "already_lifted")
+        ban.lifted_at = timezone.now()
+        ban.lifted_by = staff
+        ban.save(update_fields=["lifted_at", "lifted_by"])
+        notify(ban.user, "bookings.ban_lifted", "您的预约限制已解除", "现在可以正常预约活动了。")
+        return ban
+
+
+# --- Upkeep (bookings.tasks, run by the worker every minute in each tenant) -----------------
+
+
+@dataclass
+class UpkeepReport:
+    holds_expired: int = 0
+    pending_expired: int = 0
+    waiting_expired: int = 0
+    no_shows: int = 0
+    bans: int = 0
+    reminders: int = 0
+
+
+def run_upkeep(now: datetime | None = None) -> UpkeepReport:
+    """Pass unconfirmed holds on, expire stale requests, record no-shows, send reminders."""
+    now = now or timezone.now()
+    report = UpkeepReport()
+    site_rules = rules()
+    # Holds that ran out and requests nobody decided on: each frees seats for the next in line.
+    stale = Q(status=S.HELD, hold_expires_at__lt=now) | Q(
+        status=S.PENDING, created_at__lt=now - timedelta(hours=site_rules.pending_expiry_hours)
+    )
+    for session_id in set(Booking.objects.filter(stale).values_list("session_id", flat=True)):
+        with transaction.atomic():
+            lock_session(session_id)
+            session = Session.objects.select_related("activity").get(pk=session_id)
+            for booking in Booking.objects.filter(stale, session=session).select_related("user"):
+                was = booking.status
+                booking.status = S.EXPIRED
+                booking.save(update_fields=["status", "updated_at"])
+                booking.session = session
+                if was == S.HELD:
+                    report.holds_expired += 1
+                    _tell(
+                        booking, ("bookings.hold_expired", "候补名额保留已过期：{title}", "名额已顺延给下一位候补者。")
+                    )
+                else:
+                    report.pending_expired += 1
+                    _tell(booking, ("bookings.expired", "预约已过期：{title}", "预约长时间未审核，已自动过期。"))
+            offer_freed_seats(session)
+    # Waiting places of sessions that have started will never be served.
+    report.waiting_expired = Booking.objects.filter(status=S.WAITING, session__starts_at__lte=now).update(
+        status=S.EXPIRED, updated_at=now
+    )
+    report.no_shows, report.bans = _record_no_shows(now, site_rules)
+    report.reminders = _send_reminders(now)
+    return report
+
+
+def _record_no_shows(now: datetime, site_rules: BookingRules) -> tuple[int, int]:
+    with transaction.atomic():
+        missed = list(
+            Booking.objects.select_for_update(of=("self",))
+            .filter(status=S.CONFIRMED, session__ends_at__lt=now)
+            .values_list("pk", "user_id")
+        )
+        if not missed:
+            return 0, 0
+        Booking.objects.filter(pk__in=[pk for pk, _ in missed]).update(status=S.NO_SHOW, updated_at=now)
+        bans = 0
+        since = now - timedelta(days=site_rules.no_show_window_days)
+        for user_id in {user_id for _, user_id in missed}:
+            count = Booking.objects.filter(user_id=user_id, status=S.NO_SHOW, session__ends_at__gte=since).count()
+            if (
+                count >= site_rules.no_show_limit
+                and not BookingBan.objects.filter(user_id=user_id, lifted_at__isnull=True, until__gt=now).exists()
+            ):
+                ban = BookingBan.objects.create(
+                    user_id=user_id,
+                    until=now + timedelta(days=site_rules.block_days),
+                    reason=f"{site_rules.no_show_window_days} 天内爽约 {count} 次",
+                )
+                bans += 1
+                notify(
+                    ban.user,
+                    "bookings.banned",
+                    "预约功能已暂停",
+                    f"您在 {site_rules.no_show_window_days} 天内预约后未到场 {count} 次，"
+                    f"{timezone.localtime(ban.until):%Y年%-m月%-d日}前不能在本站预约活动。",
+                    link="/me/bookings/",
+                )
+        return len(missed), bans
+
+
+def _send_reminders(now: datetime) -> int:
+    due = Booking.objects.select_related("session__activity", "user").filter(
+        status=S.CONFIRMED,
+        reminded_at__isnull=True,
+        session__starts_at__gt=now,
+        session__starts_at__lte=now + timedelta(days=1),
+    )
+    sent = 0
+    for booking in due:
+        with transaction.atomic():
+            if Booking.objects.filter(pk=booking.pk, reminded_at__isnull=True).update(reminded_at=now):
+                _tell(booking, ("bookings.reminder", "活动提醒：{title}", "{when}，取票码 {code}。"))
+                sent += 1
+    return sent
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+def bookings_of(user) -> QuerySet[Booking]:
+    return Booking.objects.filter(user=user).select_related("session__activity", "session__activity__venue")
+
+
+def session_counts(session: Session) -> dict[str, int]:
+    rows = Booking.objects.filter(session=session).values("status").annotate(n=Count("pk"), seats=Sum("quantity"))
+    counts = {row["status"]: row["seats"] or 0 for row in rows}
+    return {status: counts.get(status, 0) for status, _ in S.choices}
+
+
+# --- Rooms (场馆预定) -------------------------------------------------------------------------
+
+R = RoomBooking.Status
+
+
+def _closed_dates(room_settings: RoomSettings) -> set[date]:
+    days = set()
+    for line in room_settings.closed_dates.splitlines():
+        try:
+            days.add(date.fromisoformat(line.strip()))
+        except ValueError:
+            continue
+    return days
+
+
+def _closed_weekdays(room_settings: RoomSettings) -> set[int]:
+    return {int(p) for p in room_settings.closed_weekdays.replace("，", ",").split(",") if p.strip().isdigit()}
+
+
+def is_closed_on(room_settings: RoomSettings, day: date) -> bool:
+    return day.isoweekday() in _closed_weekdays(room_settings) or day in _closed_dates(room_settings)
+
+
+def day_slots(room_settings: RoomSettings, day: date) -> list[tuple[datetime, datetime]]:
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(day, room_settings.opens_at, tzinfo=tz)
+    close = datetime.combine(day, room_settings.closes_at, tzinfo=tz)
+    step = timedelta(minutes=room_settings.slot_minutes)
+    slots = []
+    while start + step <= close:
+        slots.append((start, start + step))
+        start += step
+    return slots
+
+
+def week_calendar(room_settings: RoomSettings, week_start: date) -> list[dict]:
+    """Seven days from week_start, each with its slots marked free / taken / past / closed."""
+    from psycopg2.extras import DateTimeTZRange
+
+    tz = timezone.get_current_timezone()
+    first = datetime.combine(week_start, datetime.min.time(), tzinfo=tz)
+    taken = list(
+        RoomBooking.objects.filter(
+            room=room_settings.room,
+            status__in=RoomBooking.ACTIVE,
+            during__overlap=DateTimeTZRange(first, first + timedelta(days=7)),
+        ).values_list("during", flat=True)
+    )
+    now = timezone.now()
+    days = []
+    for offset in range(7):
+        day = week_start + timedelta(days=offset)
+        closed = is_closed_on(room_settings, day)
+        slots = []
+        for start, end in [] if closed else day_slots(room_settings, day):
+            if any(r.lower < end and start < r.upper for r in taken):
+                state = "taken"
+            elif start <= now:
+                state = "past"
+            else:
+                state = "free"
+            slots.append({"start": start, "end": end, "state": state})
+        days.append({"date": day, "closed": closed, "slots": slots})
+    return days
+
+
+def book_room(room_id: int, user, start, slots, purpose: str, *, idempotency_key: str = "") -> RoomBooking:
+    """Book `slots` consecutive slots of a room from `start`. PostgreSQL's exclusion constraint
+    (bookings_room_no_overlap) is what makes a double booking impossible; this only explains."""
+    from psycopg2.extras import DateTimeTZRange
+
+    idempotency_key = (idempotency_key or "")[:64]
+    if user is None or not user.is_authenticated:
+        raise _refuse("请先登录后再预定。", "login_required")
+    existing = (
+        RoomBooking.objects.filter(user=user, idempotency_key=idempotency_key).first() if idempotency_key else None
+    )
+    if existing is not None:
+        return existing
+    room_settings = RoomSettings.objects.select_related("room").filter(room_id=room_id, bookable=True).first()
+    if room_settings is None:
+        raise _refuse("该功能室不开放预定。", "not_bookable")
+    if (
+        room_settings.who_may_book == RoomSettings.WhoMayBook.APPROVED
+        and not room_settings.approved_bookers.filter(pk=user.pk).exists()
+    ):
+        raise _refuse("该功能室仅限经批准的团体预定，请联系场馆申请。", "not_approved")
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise _refuse("请填写用途。", "purpose_required", "purpose")
+    if len(purpose) > 200:
+        raise _refuse("用途不能超过 200 个字。", "purpose_too_long", "purpose")
+    try:
+        count = int(str(slots).strip())
+    except (TypeError, ValueError):
+        raise _refuse("时段数必须是整数。", "slots_invalid", "slots") from None
+    if not 1 <= count <= room_settings.max_slots:
+        raise _refuse(f"一次可预定 1 至 {room_settings.max_slots} 个连续时段。", "slots_out_of_range", "slots")
+    if isinstance(start, str):
+        try:
+            start = datetime.fromisoformat(start.strip())
+        except ValueError:
+            raise _refuse("开始时间格式不正确。", "start_invalid", "start") from None
+    if timezone.is_naive(start):
+        start = timezone.make_aware(start)
+    start = timezone.localtime(start)
+    day = start.date()
+    if is_closed_on(room_settings, day):
+        raise _refuse(f"{day:%Y年%-m月%-d日}闭馆，不能预定。", "closed_day", "start")
+    grid = day_slots(room_settings, day)
+    starts = [s for s, _ in grid]
+    if start not in starts:
+        raise _refuse(
+            f"开始时间不在开放时段内（每日 {room_settings.opens_at:%H:%M}–{room_settings.closes_at:%H:%M}，"
+            f"每段 {room_settings.slot_minutes} 分钟）。",
+            "outside_hours",
+            "start",
+        )
+    index = starts.index(start)
+    if index + count > len(grid):
+        raise _refuse(f"所选时段超出闭馆时间 {room_settings.closes_at:%H:%M}。", "past_closing", "slots")
+    if start <= timezone.now():
+        raise _refuse("不能预定已经开始或过去的时段。", "in_past", "start")
+    end = grid[index + count - 1][1]
+    status = R.PENDING if room_settings.requires_approval else R.CONFIRMED
+    try:
+        with transaction.atomic():
+            booking = _create_with_unique_codes(
+                RoomBooking,
+                room=room_settings.room,
+                user=user,
+                during=DateTimeTZRange(start, end, "[)"),
+                purpose=purpose,
+                status=status,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
+        if constraint == "bookings_room_no_overlap":
+            raise _refuse("该时段已被预定，请选择其他时段。", "slot_taken", "start") from None
+        if constraint == "bookings_room_idempotency":
+            return RoomBooking.objects.get(user=user, idempotency_key=idempotency_key)
+        raise
+    title = "功能室预定成功" if status == R.CONFIRMED else "功能室预定已提交，等待审核"
+    notify(
+        user,
+        f"bookings.room_{status}",
+        f"{title}：{room_settings.room.name}",
+        f"{start:%-m月%-d日 %H:%M}–{end:%H:%M}，用途：{purpose}",
+        link="/me/bookings/",
+    )
+    return booking
+
+
+def cancel_room_booking(room_booking_id: int, user, *, by_staff: bool = False, reason: str = "") -> RoomBooking:
+    with transaction.atomic():
+        booking = RoomBooking.objects.select_for_update().filter(pk=room_booking_id).first()
+        if booking is None or (not by_staff and booking.user_id != user.pk):
+            raise _refuse("没有这个预定。", "no_booking")
+        if booking.status not in RoomBooking.ACTIVE:
+            raise _refuse(f"该预定当前状态为“{booking.get_status_display()}”，不能取消。", "not_cancellable")
+        booking.status = R.CANCELLED
+        booking.reason = (reason or "").strip()[:200]
+        booking.save(update_fields=["status", "reason"])
+        return booking
+
+
+def decide_room_booking(room_booking_id: int, staff, *, approve: bool, reason: str = "") -> RoomBooking:
+    with transaction.atomic():
+        booking = RoomBooking.objects.select_for_update().select_related("room").get(pk=room_booking_id)
+        if booking.status != R.PENDING:
+            raise _refuse(f"该预定当前状态为“{booking.get_status_display()}”，无需审核。", "not_pending")
+        if not approve and not (reason or "").strip():
+            raise _refuse("请填写不通过的原因。", "reason_required", "reason")
+        booking.status = R.CONFIRMED if approve else R.REJECTED
+        booking.reason = (reason or "").strip()[:200]
+        booking.save(update_fields=["status", "reason"])
+        notify(
+            booking.user,
+            "bookings.room_decided",
+            f"功能室预定{'审核通过' if approve else '未通过'}：{booking.room.name}",
+            booking.reason,
+            link="/me/bookings/",
+        )
+        return booking

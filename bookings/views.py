@@ -1,0 +1,428 @@
+"""Booking pages: thin callers of bookings.services (the public's, 我的预约, and the front desk's)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from cms_pages.models import VenueRoom
+
+from . import documents, services
+from .models import Booking, BookingBan, RoomBooking, RoomSettings, Session
+
+FIELD_LABELS = {"quantity": "预约数量", "attendees": "入场人", "reason": "原因", "code": "取票码", "title": "标题",
+                "purpose": "用途", "slots": "时段数", "start": "开始时间"}  # fmt: skip
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    """Each refusal as a line that names its field (预约数量：…)."""
+    if hasattr(exc, "error_dict"):
+        return [f"{FIELD_LABELS.get(field, field)}：{msg}" for field, errs in exc.message_dict.items() for msg in errs]
+    return exc.messages
+
+
+def _codes(exc: ValidationError) -> set[str]:
+    items = [e for errs in exc.error_dict.values() for e in errs] if hasattr(exc, "error_dict") else exc.error_list
+    return {e.code for e in items}
+
+
+def staff_required(permission: str):
+    """Front-desk pages: signed in, and this site's role grants `permission` (roles never cross sites)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not request.user.has_perm(permission):
+                return render(request, "bookings/staff/forbidden.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+# --- Public -----------------------------------------------------------------------------------
+
+
+def _session_or_404(session_id: int) -> Session:
+    session = Session.objects.select_related("activity", "activity__venue").filter(pk=session_id).first()
+    if session is None or not session.activity.live:
+        raise Http404("没有这个场次")
+    return session
+
+
+def session_detail(request, session_id: int):
+    session = _session_or_404(session_id)
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            booking = services.book_seats(
+                session.pk,
+                request.user,
+                request.POST.get("quantity", ""),
+                request.POST.getlist("attendee"),
+                idempotency_key=request.POST.get("idempotency_key", ""),
+                join_waiting_list=request.POST.get("join_waiting_list") == "1",
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+            status = 409 if _codes(exc) & {"sold_out", "not_enough", "busy"} else 400
+        else:
+            return redirect("bookings:ticket", order_number=booking.order_number)
+    left = services.seats_left(session)
+    now = timezone.now()
+    context = {
+        "session": session,
+        "activity": session.activity,
+        "seats_left": left,
+        "open": session.opens_at <= now < session.booking_closes_at and not session.is_cancelled,
+        "not_yet_open": now < session.opens_at,
+        "errors": errors,
+        "idempotency_key": request.POST.get("idempotency_key") or uuid.uuid4().hex,
+        "quantity": request.POST.get("quantity", "1"),
+        "extra_attendees": range(session.per_person_limit - 1),
+        "needs_real_name": request.user.is_authenticated and not (request.user.real_name and request.user.id_number),
+        "ban": services.active_ban(request.user) if request.user.is_authenticated else None,
+    }
+    return render(request, "bookings/session_detail.html", context, status=status)
+
+
+@login_required
+def my_bookings(request):
+    bookings = list(services.bookings_of(request.user)[:100])
+    room_bookings = list(RoomBooking.objects.filter(user=request.user).select_related("room", "room__page")[:50])
+    return render(
+        request,
+        "bookings/my_bookings.html",
+        {"bookings": bookings, "room_bookings": room_bookings, "ban": services.active_ban(request.user)},
+    )
+
+
+def _own_booking(request, order_number: str) -> Booking:
+    booking = services.bookings_of(request.user).filter(order_number=order_number).first()
+    if booking is None:
+        raise Http404("没有这个预约")
+    return booking
+
+
+@login_required
+def ticket(request, order_number: str):
+    booking = _own_booking(request, order_number)
+    return render(
+        request,
+        "bookings/ticket.html",
+        {
+            "booking": booking,
+            "session": booking.session,
+            "qr_svg": documents.ticket_svg(booking) if booking.has_ticket else "",
+            "can_cancel": booking.status in Booking.ACTIVE,
+        },
+    )
+
+
+@login_required
+@require_POST
+def cancel(request, order_number: str):
+    booking = _own_booking(request, order_number)
+    try:
+        services.cancel_booking(booking.pk, request.user)
+    except ValidationError as exc:
+        for line in _errors(exc):
+            messages.error(request, line)
+    else:
+        messages.success(request, "预约已取消。")
+    return redirect("bookings:ticket", order_number=order_number)
+
+
+@login_required
+@require_POST
+def confirm_hold(request, order_number: str):
+    booking = _own_booking(request, order_number)
+    try:
+        services.confirm_hold(booking.pk, request.user)
+    except ValidationError as exc:
+        for line in _errors(exc):
+            messages.error(request, line)
+    else:
+        messages.success(request, "已确认候补名额。")
+    return redirect("bookings:ticket", order_number=order_number)
+
+
+@login_required
+def booking_calendar(request, order_number: str):
+    booking = _own_booking(request, order_number)
+    response = HttpResponse(
+        documents.booking_ics(booking, request.get_host()), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{booking.order_number}.ics"'
+    return response
+
+
+@login_required
+@require_POST
+def cancel_room(request, order_number: str):
+    booking = RoomBooking.objects.filter(user=request.user, order_number=order_number).first()
+    if booking is None:
+        raise Http404("没有这个预定")
+    try:
+        services.cancel_room_booking(booking.pk, request.user)
+    except ValidationError as exc:
+        for line in _errors(exc):
+            messages.error(request, line)
+    else:
+        messages.success(request, "功能室预定已取消。")
+    return redirect("bookings:mine")
+
+
+def _week_start(value: str | None) -> date:
+    today = timezone.localdate()
+    try:
+        day = date.fromisoformat(value) if value else today
+    except ValueError:
+        day = today
+    day = max(day, today - timedelta(days=today.weekday()))
+    return day - timedelta(days=day.weekday())
+
+
+def room(request, room_id: int):
+    room_settings = (
+        RoomSettings.objects.select_related("room", "room__page").filter(room_id=room_id, bookable=True).first()
+    )
+    if room_settings is None or not room_settings.room.page.live:
+        raise Http404("该功能室不开放预定")
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            booking = services.book_room(
+                room_id,
+                request.user,
+                request.POST.get("start", ""),
+                request.POST.get("slots", "1"),
+                request.POST.get("purpose", ""),
+                idempotency_key=request.POST.get("idempotency_key", ""),
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+            status = 409 if "slot_taken" in _codes(exc) else 400
+        else:
+            messages.success(request, f"{booking.get_status_display()}：订单号 {booking.order_number}")
+            return redirect("bookings:mine")
+    week = _week_start(request.GET.get("week"))
+    return render(
+        request,
+        "bookings/room.html",
+        {
+            "room": room_settings.room,
+            "room_settings": room_settings,
+            "days": services.week_calendar(room_settings, week),
+            "week": week,
+            "previous_week": week - timedelta(days=7),
+            "next_week": week + timedelta(days=7),
+            "this_week": week <= timezone.localdate(),
+            "errors": errors,
+            "idempotency_key": uuid.uuid4().hex,
+            "slot_choices": range(1, room_settings.max_slots + 1),
+        },
+        status=status,
+    )
+
+
+# --- Front desk (staff) -----------------------------------------------------------------------
+
+MANAGE = "bookings.manage_bookings"
+CHECK_IN = "bookings.check_in_bookings"
+
+
+@staff_required(CHECK_IN)
+def staff_home(request):
+    now = timezone.now()
+    sessions = (
+        Session.objects.select_related("activity")
+        .filter(ends_at__gte=now - timedelta(days=7))
+        .order_by("starts_at")[:100]
+    )
+    rows = [(s, services.session_counts(s)) for s in sessions]
+    return render(
+        request,
+        "bookings/staff/home.html",
+        {
+            "rows": rows,
+            "can_manage": request.user.has_perm(MANAGE),
+            "bans": BookingBan.objects.filter(lifted_at__isnull=True, until__gt=now).select_related("user")[:50],
+            "rooms": RoomSettings.objects.select_related("room", "room__page").filter(bookable=True),
+        },
+    )
+
+
+@staff_required(MANAGE)
+def staff_session(request, session_id: int):
+    session = get_object_or_404(Session.objects.select_related("activity"), pk=session_id)
+    status_filter = request.GET.get("status", "")
+    bookings = Booking.objects.filter(session=session).select_related("user").order_by("created_at")
+    if status_filter in Booking.Status.values:
+        bookings = bookings.filter(status=status_filter)
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        bookings = bookings.filter(pickup_code=services.normalize_pickup_code(q)) | bookings.filter(order_number=q)
+    counts = services.session_counts(session)
+    return render(
+        request,
+        "bookings/staff/session.html",
+        {
+            "session": session,
+            "bookings": list(bookings[:500]),
+            "counts": [(value, label, counts[value]) for value, label in Booking.Status.choices],
+            "status_filter": status_filter,
+            "q": q,
+            "seats_left": services.seats_left(session),
+        },
+    )
+
+
+@staff_required(MANAGE)
+@require_POST
+def staff_booking_action(request, booking_id: int, action: str):
+    booking = get_object_or_404(Booking, pk=booking_id)
+    reason = request.POST.get("reason", "")
+    actions = {
+        "approve": lambda: services.approve_booking(booking.pk, request.user),
+        "reject": lambda: services.reject_booking(booking.pk, request.user, reason),
+        "cancel": lambda: services.cancel_booking(booking.pk, request.user, reason=reason, by_staff=True),
+    }
+    if action not in actions:
+        raise Http404
+    try:
+        done = actions[action]()
+    except ValidationError as exc:
+        for line in _errors(exc):
+            messages.error(request, f"{booking.order_number}：{line}")
+    else:
+        messages.success(request, f"{done.order_number}：{done.get_status_display()}")
+    return redirect("bookings:staff_session", session_id=booking.session_id)
+
+
+@staff_required(MANAGE)
+@require_POST
+def staff_session_message(request, session_id: int):
+    session = get_object_or_404(Session, pk=session_id)
+    try:
+        count = services.message_attendees(
+            session.pk, request.user, request.POST.get("title"), request.POST.get("body")
+        )
+    except ValidationError as exc:
+        for line in _errors(exc):
+            messages.error(request, line)
+    else:
+        messages.success(request, f"消息已发送给 {count} 位预约者。")
+    return redirect("bookings:staff_session", session_id=session.pk)
+
+
+@staff_required(MANAGE)
+@require_POST
+def staff_session_cancel(request, session_id: int):
+    session = get_object_or_404(Session, pk=session_id)
+    try:
+        count = services.cancel_session(session.pk, request.user, request.POST.get("reason", ""))
+    except ValidationError as exc:
+        for line in _errors(exc):
+            messages.error(request, line)
+    else:
+        messages.success(request, f"场次已取消，已通知 {count} 个预约。")
+    return redirect("bookings:staff_session", session_id=session.pk)
+
+
+@staff_required(MANAGE)
+def staff_session_export(request, session_id: int):
+    session = get_object_or_404(Session.objects.select_related("activity"), pk=session_id)
+    bookings = list(Booking.objects.filter(session=session).select_related("user").order_by("created_at"))
+    data = documents.session_export(
+        session, bookings, show_personal_data=request.user.has_perm("roles.view_personal_data")
+    )
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="bookings-session-{session.pk}.xlsx"'
+    return response
+
+
+@staff_required(CHECK_IN)
+def staff_check_in(request):
+    result = None
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            result = services.check_in(request.POST.get("code", ""), request.user)
+        except ValidationError as exc:
+            errors = _errors(exc)
+            status = 409 if "already_checked_in" in _codes(exc) else 400
+    return render(request, "bookings/staff/check_in.html", {"result": result, "errors": errors}, status=status)
+
+
+@staff_required(MANAGE)
+@require_POST
+def staff_lift_ban(request, ban_id: int):
+    ban = get_object_or_404(BookingBan, pk=ban_id)
+    try:
+        services.lift_ban(ban.pk, request.user)
+    except ValidationError as exc:
+        for line in _errors(exc):
+            messages.error(request, line)
+    else:
+        messages.success(request, "预约限制已解除。")
+    return redirect("bookings:staff_home")
+
+
+@staff_required(MANAGE)
+def staff_room(request, room_id: int):
+    venue_room = get_object_or_404(VenueRoom.objects.select_related("page"), pk=room_id)
+    bookings = RoomBooking.objects.filter(room=venue_room, during__endswith__gte=timezone.now()).select_related("user")
+    return render(request, "bookings/staff/room.html", {"room": venue_room, "bookings": list(bookings[:200])})
+
+
+@staff_required(MANAGE)
+@require_POST
+def staff_room_action(request, booking_id: int, action: str):
+    booking = get_object_or_404(RoomBooking, pk=booking_id)
+    reason = request.POST.get("reason", "")
+    try:
+        if action == "cancel":
+            services.cancel_room_booking(booking.pk, request.user, by_staff=True, reason=reason)
+        elif action in ("approve", "reject"):
+            services.decide_room_booking(booking.pk, request.user, approve=action == "approve", reason=reason)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        for line in _errors(exc):
+            messages.error(request, line)
+    return redirect("bookings:staff_room", room_id=booking.room_id)
+
+
+@staff_required(MANAGE)
+def staff_room_calendar(request, room_id: int):
+    venue_room = get_object_or_404(VenueRoom, pk=room_id)
+    bookings = list(
+        RoomBooking.objects.filter(room=venue_room, status__in=RoomBooking.ACTIVE).prefetch_related(Prefetch("user"))
+    )
+    response = HttpResponse(
+        documents.room_ics(venue_room, bookings, request.get_host()), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="room-{venue_room.pk}.ics"'
+    return response

@@ -1,0 +1,76 @@
+"""Admin side of bookings: sessions and room settings are edited in Wagtail; the daily work
+(lists, approval, check-in on a phone, export, messages) happens on the front-desk pages
+(/bookings/staff/), linked from the admin menu."""
+
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+
+from .models import RoomSettings, Session
+
+
+class SessionViewSet(ModelViewSet):
+    model = Session
+    icon = "date"
+    menu_label = "场次"
+    add_to_admin_menu = False
+    form_fields = [
+        "activity",
+        "name",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "opens_at",
+        "closes_at",
+        "cancel_deadline",
+        "per_person_limit",
+        "requires_approval",
+        "waiting_list",
+    ]
+    list_display = ["__str__", "capacity", "starts_at", "requires_approval"]
+    list_filter = ["requires_approval"]
+    search_fields = ["name", "activity__title"]
+    ordering = ["-starts_at"]
+
+
+class RoomSettingsViewSet(ModelViewSet):
+    model = RoomSettings
+    icon = "home"
+    menu_label = "功能室预定设置"
+    add_to_admin_menu = False
+    form_fields = [
+        "room",
+        "bookable",
+        "opens_at",
+        "closes_at",
+        "slot_minutes",
+        "closed_weekdays",
+        "closed_dates",
+        "who_may_book",
+        "approved_bookers",
+        "requires_approval",
+        "max_slots",
+    ]
+    list_display = ["__str__", "bookable", "opens_at", "closes_at", "slot_minutes"]
+
+
+class BookingsViewSetGroup(ModelViewSetGroup):
+    menu_label = "预约"
+    menu_icon = "date"
+    menu_order = 660
+    items = (SessionViewSet("booking_sessions"), RoomSettingsViewSet("booking_rooms"))
+
+
+@hooks.register("register_admin_viewset")
+def register_bookings_viewsets():
+    return BookingsViewSetGroup()
+
+
+class FrontDeskMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("bookings.check_in_bookings")
+
+
+@hooks.register("register_admin_menu_item")
+def register_front_desk_menu_item():
+    return FrontDeskMenuItem("预约管理与签到", "/bookings/staff/", icon_name="tick", order=661)
