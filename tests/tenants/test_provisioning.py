@@ -150,6 +150,8 @@ def test_demo_provisioning_is_idempotent(committed_db):
         counts = {}
         tenant_tables = ["wagtailcore_page", "wagtailcore_revision", "auth_group", "roles_membership"]
         tenant_tables += ["federation_record", "federation_outboxentry", "federation_subscription"]
+        tenant_tables += ["bookings_session", "bookings_booking", "bookings_roomsettings", "bookings_roombooking"]
+        tenant_tables += ["notifications_notification"]
         for schema in ["public", "national", "zhejiang", "dalian", "liaoning"]:
             with schema_context(schema), connection.cursor() as cursor:
                 for table in tenant_tables:

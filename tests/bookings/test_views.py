@@ -1,0 +1,273 @@
+"""Booking pages: the public's, 我的预约, the front desk; roles per tenant; nothing crosses tenants."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
+from django_tenants.utils import schema_context
+from icalendar import Calendar
+from openpyxl import load_workbook
+
+from bookings import services
+from bookings.models import Booking, RoomSettings
+from notifications.models import Notification
+from roles.services import ensure_default_roles
+from tenants.demo import DEMO_PASSWORD
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+
+ZJ = "zhejiang.culture.localhost"
+SC = "sichuan.culture.localhost"
+
+
+@pytest.fixture(autouse=True)
+def roles_up_to_date():
+    # A kept test database may predate the bookings permissions of the default roles.
+    for schema in ("zhejiang", "sichuan"):
+        with schema_context(schema):
+            ensure_default_roles()
+
+
+@pytest.fixture
+def booker(client):
+    user = f.person("view_booker", real_name="赵敏")
+    assert client.login(username=user.username, password=f.PASSWORD)
+    return user
+
+
+@pytest.fixture
+def zj_session():
+    with schema_context("zhejiang"):
+        now = timezone.now()
+        return f.session(
+            starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=3), closes_at=now + timedelta(hours=2)
+        )
+
+
+def staff_client(username):
+    from django.test import Client
+
+    client = Client()
+    assert client.login(username=username, password=DEMO_PASSWORD)
+    return client
+
+
+def test_book_see_ticket_calendar_and_cancel(client, booker, zj_session):
+    page = client.get(f"/bookings/sessions/{zj_session.pk}/", HTTP_HOST=ZJ)
+    assert page.status_code == 200 and "提交预约" in page.content.decode()
+    response = client.post(
+        f"/bookings/sessions/{zj_session.pk}/",
+        {"quantity": "2", "attendee": ["周芷若"], "idempotency_key": "v1"},
+        HTTP_HOST=ZJ,
+    )
+    assert response.status_code == 302
+    with schema_context("zhejiang"):
+        booking = Booking.objects.get(user=booker)
+    ticket = client.get(response["Location"], HTTP_HOST=ZJ).content.decode()
+    assert booking.pickup_code in ticket and "<svg" in ticket and "预约成功" in ticket
+    mine = client.get("/me/bookings/", HTTP_HOST=ZJ).content.decode()
+    assert booking.pickup_code in mine
+    assert "我的预约" in client.get("/me/", HTTP_HOST=ZJ).content.decode()
+    ics = client.get(f"/me/bookings/{booking.order_number}/calendar.ics", HTTP_HOST=ZJ)
+    [event] = Calendar.from_ical(ics.content).walk("VEVENT")
+    assert event.decoded("dtstart") == zj_session.starts_at.replace(microsecond=0) and booking.pickup_code in str(
+        event["description"]
+    )
+    # Resubmitting the same form (same key) shows the same order.
+    again = client.post(
+        f"/bookings/sessions/{zj_session.pk}/",
+        {"quantity": "2", "attendee": ["周芷若"], "idempotency_key": "v1"},
+        HTTP_HOST=ZJ,
+    )
+    assert again["Location"] == response["Location"]
+    client.post(f"/me/bookings/{booking.order_number}/cancel/", HTTP_HOST=ZJ)  # past the deadline: refused
+    with schema_context("zhejiang"):
+        booking.refresh_from_db()
+        assert booking.status == "confirmed"
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"quantity": "0"}, "预约数量：预约数量至少为 1。"),
+        ({"quantity": "-3"}, "预约数量：预约数量至少为 1。"),
+        ({"quantity": "9"}, "预约数量：预约数量不能超过每人限约的 2 个。"),
+        ({"quantity": "两"}, "预约数量：预约数量必须是整数。"),
+        ({"quantity": "2"}, "入场人："),
+    ],
+)
+def test_bad_input_shows_a_chinese_message_naming_the_field_and_books_nothing(
+    client, booker, zj_session, form, message
+):
+    response = client.post(f"/bookings/sessions/{zj_session.pk}/", form, HTTP_HOST=ZJ)
+    assert response.status_code == 400 and message in response.content.decode()
+    with schema_context("zhejiang"):
+        assert not Booking.objects.filter(user=booker).exists()
+
+
+def test_signed_out_or_without_real_name(client, zj_session):
+    response = client.post(f"/bookings/sessions/{zj_session.pk}/", {"quantity": "1"}, HTTP_HOST=ZJ)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    nameless = f.person("view_nameless", with_id=False)
+    client.force_login(nameless)
+    page = client.get(f"/bookings/sessions/{zj_session.pk}/", HTTP_HOST=ZJ).content.decode()
+    assert "请先在个人中心填写姓名和身份证号" in page
+    response = client.post(f"/bookings/sessions/{zj_session.pk}/", {"quantity": "1"}, HTTP_HOST=ZJ)
+    assert response.status_code == 400 and "实名信息" in response.content.decode()
+
+
+def test_a_booking_of_tenant_a_is_invisible_and_unusable_on_tenant_b(client, booker, zj_session):
+    with schema_context("zhejiang"):
+        booking = services.book_seats(zj_session.pk, booker, 1)
+        payload = services.ticket_payload(booking)
+    for path in [f"/me/bookings/{booking.order_number}/", f"/me/bookings/{booking.order_number}/calendar.ics"]:
+        assert client.get(path, HTTP_HOST=SC).status_code == 404
+    assert booking.pickup_code not in client.get("/me/bookings/", HTTP_HOST=SC).content.decode()
+    assert client.post(f"/me/bookings/{booking.order_number}/cancel/", HTTP_HOST=SC).status_code == 404
+    desk = staff_client("sichuan_admin")
+    refused = desk.post("/bookings/staff/check-in/", {"code": booking.pickup_code}, HTTP_HOST=SC).content.decode()
+    assert "本站没有这个取票码" in refused
+    refused = desk.post("/bookings/staff/check-in/", {"code": payload}, HTTP_HOST=SC).content.decode()
+    assert "不是本站的" in refused
+    export = desk.get(f"/bookings/staff/sessions/{zj_session.pk}/export.xlsx", HTTP_HOST=SC)
+    if export.status_code == 200:  # sichuan may have its own session with that id: never zhejiang's rows
+        rows = list(load_workbook(io.BytesIO(export.content)).active.values)
+        assert booking.order_number not in {row[2] for row in rows}
+    else:
+        assert export.status_code == 404
+    with schema_context("zhejiang"):
+        booking.refresh_from_db()
+        assert booking.status == "confirmed"
+    # zhejiang's admin has no front desk on sichuan.
+    assert staff_client("zhejiang_admin").get("/bookings/staff/", HTTP_HOST=SC).status_code == 403
+
+
+def test_front_desk_needs_the_role_permission(client, zj_session):
+    response = client.get("/bookings/staff/", HTTP_HOST=ZJ)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert staff_client("zhejiang_editor").get("/bookings/staff/check-in/", HTTP_HOST=ZJ).status_code == 403
+    assert (
+        staff_client("zhejiang_editor").get(f"/bookings/staff/sessions/{zj_session.pk}/", HTTP_HOST=ZJ).status_code
+        == 403
+    )
+    admin = staff_client("zhejiang_admin")
+    home = admin.get("/bookings/staff/", HTTP_HOST=ZJ)
+    assert home.status_code == 200 and zj_session.activity.title in home.content.decode()
+
+
+def test_check_in_by_pickup_code_then_a_second_time_says_when(booker, zj_session):
+    with schema_context("zhejiang"):
+        booking = services.book_seats(zj_session.pk, booker, 1)
+    desk = staff_client("zhejiang_admin")
+    page = desk.get("/bookings/staff/check-in/", HTTP_HOST=ZJ).content.decode()
+    assert "check-in.js" in page and "<script>" not in page
+    ok = desk.post("/bookings/staff/check-in/", {"code": booking.pickup_code.lower()}, HTTP_HOST=ZJ)
+    assert ok.status_code == 200 and "签到成功" in ok.content.decode()
+    again = desk.post("/bookings/staff/check-in/", {"code": booking.pickup_code}, HTTP_HOST=ZJ)
+    assert again.status_code == 409 and "已于" in again.content.decode() and "不能重复签到" in again.content.decode()
+    bad = desk.post("/bookings/staff/check-in/", {"code": "ZZZZZZZZ"}, HTTP_HOST=ZJ)
+    assert bad.status_code == 400 and "取票码：" in bad.content.decode()
+
+
+def test_export_masks_personal_data_unless_the_role_allows(booker, zj_session):
+    from accounts.services import set_personal_data
+
+    set_personal_data(booker, mobile="13912345678")
+    with schema_context("zhejiang"):
+        booking = services.book_seats(zj_session.pk, booker, 1)
+    desk = staff_client("zhejiang_admin")
+    rows = list(
+        load_workbook(
+            io.BytesIO(desk.get(f"/bookings/staff/sessions/{zj_session.pk}/export.xlsx", HTTP_HOST=ZJ).content)
+        ).active.values
+    )
+    assert rows[0][:6] == ("活动名称", "场次", "订单ID", "联系人", "联系电话", "身份证号")
+    [row] = [r for r in rows if r[2] == booking.order_number]
+    assert row[3] == "赵*" and row[4] == "139****5678" and "********" in row[5] and row[8] == booking.pickup_code
+    with schema_context("zhejiang"):
+        Group.objects.get(name="站点管理员").permissions.add(Permission.objects.get(codename="view_personal_data"))
+    desk = staff_client("zhejiang_admin")
+    rows = list(
+        load_workbook(
+            io.BytesIO(desk.get(f"/bookings/staff/sessions/{zj_session.pk}/export.xlsx", HTTP_HOST=ZJ).content)
+        ).active.values
+    )
+    [row] = [r for r in rows if r[2] == booking.order_number]
+    assert row[3] == "赵敏" and row[4] == "13912345678" and row[5] == booker.id_number
+
+
+def test_staff_approve_reject_and_message_attendees(booker):
+    with schema_context("zhejiang"):
+        session = f.session(requires_approval=True)
+        booking = services.book_seats(session.pk, booker, 1)
+    desk = staff_client("zhejiang_admin")
+    listing = desk.get(f"/bookings/staff/sessions/{session.pk}/?status=pending", HTTP_HOST=ZJ).content.decode()
+    assert booking.order_number in listing and "待审核 1" in listing
+    desk.post(f"/bookings/staff/bookings/{booking.pk}/approve/", HTTP_HOST=ZJ)
+    twice = desk.post(f"/bookings/staff/bookings/{booking.pk}/approve/", HTTP_HOST=ZJ, follow=True).content.decode()
+    assert "无需审核" in twice
+    desk.post(
+        f"/bookings/staff/sessions/{session.pk}/message/",
+        {"title": "入场提醒", "body": "请提前 15 分钟到场"},
+        HTTP_HOST=ZJ,
+    )
+    with schema_context("zhejiang"):
+        booking.refresh_from_db()
+        assert booking.status == "confirmed"
+        assert Notification.objects.filter(
+            recipient=booker, kind="bookings.message", body="请提前 15 分钟到场"
+        ).exists()
+
+
+def test_activity_page_lists_sessions_and_a_pulled_copy_links_to_the_original(client, zj_session):
+    activity = zj_session.activity
+    with schema_context("zhejiang"):
+        activity.booking_enabled, activity.capacity = True, 100
+        activity.save()
+        url = activity.url
+    html = client.get(url, HTTP_HOST=ZJ).content.decode()
+    assert f"/bookings/sessions/{zj_session.pk}/" in html
+    with schema_context("zhejiang"):
+        activity.original_url = "http://national.culture.localhost:8000/activities/x/"
+        activity.save()
+    html = client.get(url + "?fresh=1", HTTP_HOST=ZJ).content.decode()
+    assert "前往原站预约" in html and "http://national.culture.localhost:8000/activities/x/" in html
+    assert f"/bookings/sessions/{zj_session.pk}/" not in html
+
+
+def test_room_week_calendar_and_booking_from_the_venue_page(client, booker):
+    from cms_pages.models import VenueRoom
+
+    with schema_context("zhejiang"):
+        room = VenueRoom.objects.filter(page__locale__language_code="zh-hans").order_by("pk").first()
+        RoomSettings.objects.update_or_create(
+            room=room, defaults={"bookable": True, "closed_weekdays": "", "requires_approval": False}
+        )
+        venue_url = room.page.url
+    assert f"/bookings/rooms/{room.pk}/" in client.get(venue_url, HTTP_HOST=ZJ).content.decode()
+    week = client.get(f"/bookings/rooms/{room.pk}/?week=not-a-date", HTTP_HOST=ZJ)
+    assert week.status_code == 200 and "提交预定" in week.content.decode()
+    day = timezone.localdate() + timedelta(days=2)
+    start = f"{day.isoformat()}T14:00:00+08:00"
+    ok = client.post(f"/bookings/rooms/{room.pk}/", {"start": start, "slots": "1", "purpose": "合唱排练"}, HTTP_HOST=ZJ)
+    assert ok.status_code == 302
+    taken = client.post(
+        f"/bookings/rooms/{room.pk}/", {"start": start, "slots": "1", "purpose": "合唱排练"}, HTTP_HOST=ZJ
+    )
+    assert taken.status_code == 409 and "该时段已被预定" in taken.content.decode()
+    outside = client.post(
+        f"/bookings/rooms/{room.pk}/",
+        {"start": f"{day.isoformat()}T22:00:00+08:00", "slots": "1", "purpose": "x"},
+        HTTP_HOST=ZJ,
+    )
+    assert outside.status_code == 400 and "开始时间：" in outside.content.decode()
+    desk = staff_client("zhejiang_admin")
+    feed = desk.get(f"/bookings/staff/rooms/{room.pk}/calendar.ics", HTTP_HOST=ZJ)
+    assert any("合唱排练" in str(e["summary"]) for e in Calendar.from_ical(feed.content).walk("VEVENT"))
+    # The room booking belongs to zhejiang: sichuan's 我的预约 does not show it.
+    assert "合唱排练" in client.get("/me/bookings/", HTTP_HOST=ZJ).content.decode()
+    assert "合唱排练" not in client.get("/me/bookings/", HTTP_HOST=SC).content.decode()

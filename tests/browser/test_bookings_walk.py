@@ -1,0 +1,120 @@
+"""A person books on a phone, sees the QR ticket and pickup code; the front desk checks them in by
+pickup code on a phone. Every booking page fits 360 px and has no serious axe-core violation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+from playwright.sync_api import expect
+
+from tenants.demo import DEMO_PASSWORD
+
+from .test_public_site import serious_violations
+
+ZHEJIANG = "zhejiang.culture.localhost"
+PHONE_WIDTH = 360
+
+
+def check_page(page) -> None:
+    expect(page.locator("h1")).to_have_count(1)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_WIDTH, f"{page.url} scrolls sideways: {width}px"
+    violations = serious_violations(page)
+    assert violations == [], f"axe-core on {page.url}: " + ", ".join(f"{v['id']} ({v['impact']})" for v in violations)
+
+
+@pytest.fixture
+def todays_session(django_db_blocker):
+    """A session happening now on a demo activity, committed (the server sees it), removed after."""
+    from bookings.models import Booking, Session
+    from cms_pages.models import ActivityPage
+    from roles.services import ensure_default_roles
+    from tests.bookings.factories import person
+
+    with django_db_blocker.unblock():
+        booker = person("browser_booker", real_name="孙丽")
+        with schema_context("zhejiang"):
+            ensure_default_roles()  # a kept test database may predate the bookings permissions
+            activity = ActivityPage.objects.live().filter(locale__language_code="zh-hans", booking_enabled=True).first()
+            now = timezone.now()
+            session = Session.objects.create(
+                activity=activity,
+                name="浏览器测试场",
+                starts_at=now - timedelta(minutes=30),
+                ends_at=now + timedelta(hours=3),
+                closes_at=now + timedelta(hours=2),
+                capacity=5,
+                opens_at=now - timedelta(days=1),
+            )
+            activity_url = activity.url
+    yield session, booker, activity, activity_url
+    with django_db_blocker.unblock(), schema_context("zhejiang"):
+        from notifications.models import Notification
+
+        Notification.objects.filter(recipient=booker).delete()
+        Booking.objects.filter(session=session).delete()
+        session.delete()
+
+
+def sign_in(page, live_platform, username, password):
+    page.goto(live_platform.url(ZHEJIANG, "/accounts/login/"))
+    page.get_by_label("手机号、邮箱或用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("h1")).to_have_text("个人中心")
+
+
+def test_book_on_a_phone_then_the_front_desk_checks_in_by_pickup_code(
+    live_platform, browser, phone_page, todays_session, forget_browser_sessions
+):
+    from tests.bookings.factories import PASSWORD
+
+    session, booker, activity, activity_url = todays_session
+    page = phone_page
+    sign_in(page, live_platform, booker.username, PASSWORD)
+    page.goto(live_platform.url(ZHEJIANG, activity_url))
+    sessions = page.locator("section.booking-sessions")
+    expect(sessions).to_be_visible()
+    check_page(page)
+    sessions.locator(f'a[href="/bookings/sessions/{session.pk}/"]').click()
+    expect(page.locator("h1")).to_contain_text(activity.title)
+    check_page(page)
+    page.get_by_label("预约数量").fill("0")
+    page.get_by_role("button", name="提交预约").click()
+    expect(page.get_by_role("alert")).to_contain_text("预约数量：预约数量至少为 1。")
+    page.get_by_label("预约数量").fill("1")
+    page.get_by_role("button", name="提交预约").click()
+    expect(page.locator(".status")).to_have_text("预约成功")
+    code = page.locator(".pickup-code").inner_text().strip()
+    assert len(code) == 8
+    expect(page.locator(".ticket svg")).to_be_visible()
+    check_page(page)
+    page.get_by_role("link", name="我的预约").first.click()
+    expect(page.get_by_text(code)).to_be_visible()
+    check_page(page)
+
+    desk_context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    desk = desk_context.new_page()
+    try:
+        sign_in(desk, live_platform, "zhejiang_admin", DEMO_PASSWORD)
+        desk.goto(live_platform.url(ZHEJIANG, "/bookings/staff/check-in/"))
+        check_page(desk)
+        desk.get_by_label("取票码").fill(code.lower())
+        desk.get_by_role("button", name="签到", exact=True).click()
+        expect(desk.locator(".check-in-ok")).to_contain_text("签到成功")
+        desk.get_by_label("取票码").fill(code)
+        desk.get_by_role("button", name="签到", exact=True).click()
+        expect(desk.get_by_role("alert")).to_contain_text("不能重复签到")
+        check_page(desk)
+        desk.goto(live_platform.url(ZHEJIANG, f"/bookings/staff/sessions/{session.pk}/"))
+        expect(desk.get_by_text("已签到 1")).to_be_visible()
+        check_page(desk)
+    finally:
+        desk_context.close()
+    page.reload()
+    expect(page.get_by_text("已签到").first).to_be_visible()
