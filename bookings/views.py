@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -418,9 +417,7 @@ def staff_room_action(request, booking_id: int, action: str):
 @staff_required(MANAGE)
 def staff_room_calendar(request, room_id: int):
     venue_room = get_object_or_404(VenueRoom, pk=room_id)
-    bookings = list(
-        RoomBooking.objects.filter(room=venue_room, status__in=RoomBooking.ACTIVE).prefetch_related(Prefetch("user"))
-    )
+    bookings = list(RoomBooking.objects.filter(room=venue_room, status__in=RoomBooking.ACTIVE))
     response = HttpResponse(
         documents.room_ics(venue_room, bookings, request.get_host()), content_type="text/calendar; charset=utf-8"
     )

@@ -271,3 +271,42 @@ def test_room_week_calendar_and_booking_from_the_venue_page(client, booker):
     # The room booking belongs to zhejiang: sichuan's 我的预约 does not show it.
     assert "合唱排练" in client.get("/me/bookings/", HTTP_HOST=ZJ).content.decode()
     assert "合唱排练" not in client.get("/me/bookings/", HTTP_HOST=SC).content.decode()
+
+
+def test_staff_room_list_approves_a_pending_room_booking(booker):
+    from datetime import datetime, time
+
+    from cms_pages.models import VenueRoom
+
+    with schema_context("zhejiang"):
+        room = VenueRoom.objects.filter(page__locale__language_code="zh-hans").order_by("pk").first()
+        RoomSettings.objects.update_or_create(
+            room=room, defaults={"bookable": True, "closed_weekdays": "", "requires_approval": True}
+        )
+        start = timezone.make_aware(datetime.combine(timezone.localdate() + timedelta(days=4), time(9, 0)))
+        pending = services.book_room(room.pk, booker, start, 1, "书法沙龙")
+    assert pending.status == "pending"
+    desk = staff_client("zhejiang_admin")
+    listing = desk.get(f"/bookings/staff/rooms/{room.pk}/", HTTP_HOST=ZJ).content.decode()
+    assert "书法沙龙" in listing and "待审核" in listing
+    desk.post(f"/bookings/staff/room-bookings/{pending.pk}/approve/", HTTP_HOST=ZJ)
+    with schema_context("zhejiang"):
+        pending.refresh_from_db()
+        assert pending.status == "confirmed"
+        assert Notification.objects.filter(recipient=booker, kind="bookings.room_decided").exists()
+
+
+def test_a_ban_is_shown_to_the_person_and_lifted_by_staff(client, booker, zj_session):
+    from bookings.models import BookingBan
+
+    with schema_context("zhejiang"):
+        ban = BookingBan.objects.create(
+            user=booker, until=timezone.now() + timedelta(days=30), reason="90 天内爽约 3 次"
+        )
+    page = client.get(f"/bookings/sessions/{zj_session.pk}/", HTTP_HOST=ZJ).content.decode()
+    assert "90 天内爽约 3 次" in page and "提交预约" not in page
+    assert "90 天内爽约 3 次" in client.get("/me/bookings/", HTTP_HOST=ZJ).content.decode()
+    desk = staff_client("zhejiang_admin")
+    assert "90 天内爽约 3 次" in desk.get("/bookings/staff/", HTTP_HOST=ZJ).content.decode()
+    desk.post(f"/bookings/staff/bans/{ban.pk}/lift/", HTTP_HOST=ZJ)
+    assert "提交预约" in client.get(f"/bookings/sessions/{zj_session.pk}/", HTTP_HOST=ZJ).content.decode()
