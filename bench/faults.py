@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -92,13 +93,16 @@ class Observer:
 
 
 def postgres(action: str) -> float:
-    from core.embedded_db import embedded_database_settings, stop_embedded_postgres
+    from core.embedded_db import stop_embedded_postgres
 
     started = time.monotonic()
     if action == "stop":
         stop_embedded_postgres()
     else:
-        embedded_database_settings(load.DB_NAME)
+        # A fresh process: pgserver remembers the server it started in this one and would not
+        # start it again.
+        code = "from core.embedded_db import embedded_database_settings as s; s('postgres')"
+        subprocess.run([sys.executable, "-c", code], cwd=load.REPO_ROOT, check=True)  # noqa: S603
     return time.monotonic() - started
 
 

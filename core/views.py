@@ -26,10 +26,15 @@ def _check_database() -> str:
 
 def _check_cache() -> str:
     probe = uuid.uuid4().hex
+    # A key of its own: with one shared key, concurrent probes (several load balancers, or
+    # bench/faults.py) overwrote each other's value and reported a healthy cache as failing.
+    key = f"healthz-probe:{probe}"
     for alias in settings.CACHES:
         cache = caches[alias]
-        cache.set("healthz-probe", probe, 10)
-        if cache.get("healthz-probe") != probe:
+        cache.set(key, probe, 10)
+        stored = cache.get(key)
+        cache.delete(key)
+        if stored != probe:
             return f"cache '{alias}' did not return what was stored"
     return "ok"
 
