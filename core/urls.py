@@ -29,6 +29,7 @@ urlpatterns = [
         require_admin_access(cms_admin_views.SitePrivacyView.as_view()),
         name="site_privacy",
     ),
+    path("", include("training.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", cms_views.search, name="search"),

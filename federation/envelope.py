@@ -25,7 +25,7 @@ from django_tenants.utils import get_tenant_model
 FORMAT = "culture-cloud/1"
 STATUSES = ("live", "unpublished", "deleted")
 KIND_OF_MODEL = {"newspage": "news", "activitypage": "activity", "resourcepage": "resource"}
-KIND_LABELS = {"news": "新闻", "activity": "活动", "resource": "数字资源"}
+KIND_LABELS = {"news": "新闻", "activity": "活动", "resource": "数字资源", "course": "培训课程"}
 PORTABLE_BLOCKS = {"heading", "paragraph", "image", "gallery", "video", "audio", "quote", "call_to_action"}
 _PAGE_LINK = re.compile(r'<a\b[^>]*\blinktype="page"[^>]*\bid="(\d+)"[^>]*>')
 _EMBED = re.compile(r"<embed\b[^>]*/?>")

@@ -244,6 +244,8 @@ class Subscription(models.Model):
     SETS = {
         "national-resources": ("国家数字资源", "resource"),
         "national-activities": ("国家活动", "activity"),
+        # Plain-model items registered through federation.item_kinds (training.federation_kind).
+        "national-courses": ("国家培训课程", "course"),
     }
 
     name = models.CharField("名称", max_length=100)

@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from . import envelope as env
+from . import item_kinds
 from .media import MediaError, fetch_asset
 from .models import DeliveryAttempt, MediaAsset, Record, Subscription
 from .services import _record_fields, lock_records, next_seq, registered_bases_of_peer
@@ -61,6 +62,12 @@ def _page_models():
 def check_parent_page(set_spec: str, parent_page) -> None:
     """Copies of a set go under the index page of their type; otherwise a message naming the field."""
     label, kind = Subscription.SETS[set_spec]
+    if item_kinds.get(kind) is not None:
+        # Plain-model items (courses) live in their app's own catalogue, not under a page; the
+        # subscription still names a page (the site's home) to keep one shape for every set.
+        if parent_page is None:
+            raise ValidationError({"parent_page": "放在此栏目下：请选择一个页面（可选首页）"})
+        return
     index_model = _page_models()[kind][1]
     if parent_page is None or parent_page.specific_class is not index_model:
         raise ValidationError({"parent_page": f"放在此栏目下：{label}只能放在“{index_model._meta.verbose_name}”栏目下"})
@@ -246,7 +253,7 @@ def _skip_reason(record: Record | None, envelope: dict) -> str:
         return "tombstone"
     if record.sync_state == Record.SyncState.FORKED:
         return "forked"
-    if record.page_id is None and record.version > 0:
+    if record.page_id is None and record.version > 0 and item_kinds.get(record.kind) is None:
         return "copy deleted here"
     return ""
 
@@ -297,8 +304,13 @@ def _is_uuid(value) -> bool:
 
 def _retry_incomplete(subscription: Subscription, counts: dict) -> None:
     """Copies imported without some of their files (sync_state pending) try the files again."""
+    from django.db.models import Q
+
     for record in Record.objects.filter(
-        subscription=subscription, is_local=False, sync_state=Record.SyncState.PENDING, page__isnull=False
+        Q(page__isnull=False) | Q(kind__in=list(item_kinds.REGISTRY)),
+        subscription=subscription,
+        is_local=False,
+        sync_state=Record.SyncState.PENDING,
     ).order_by("seq"):
         envelope = record.envelope
         files, missing = _fetch_files(envelope, subscription.peer)
@@ -323,6 +335,9 @@ def _referenced_assets(envelope: dict) -> list[dict]:
             wanted.add(value.get("asset"))
         elif block.get("type") == "gallery" and isinstance(value, list):
             wanted.update(v.get("asset") for v in value if isinstance(v, dict))
+    item_kind = item_kinds.get(envelope.get("kind"))
+    if item_kind is not None:
+        wanted |= item_kind.assets(envelope)
     by_sha = {a.get("sha256"): a for a in envelope.get("assets") or [] if isinstance(a, dict)}
     return [by_sha.get(sha) or {"sha256": sha} for sha in sorted(s for s in wanted if s)]
 
@@ -348,6 +363,9 @@ def _fetch_files(envelope: dict, peer) -> tuple[dict[str, MediaAsset], list[str]
 def _apply(subscription: Subscription, envelope: dict, files: dict, missing: list[str]) -> str:
     """Create, update, withdraw or leave the copy of `envelope`; inside the item's transaction."""
     record = Record.objects.select_for_update().filter(uid=envelope["uid"]).first()
+    item_kind = item_kinds.get(envelope["kind"])
+    if item_kind is not None:
+        return _apply_item(item_kind, subscription, envelope, files, missing, record)
     status = envelope["status"]
     if record is None or record.page_id is None:
         return _create(subscription, envelope, files, missing, record)
@@ -384,6 +402,23 @@ def _apply(subscription: Subscription, envelope: dict, files: dict, missing: lis
     )
     _relock(subscription, latest)
     return "updated"
+
+
+def _apply_item(item_kind, subscription, envelope, files, missing, record: Record | None) -> str:
+    """A registered plain-model item: its app applies it, the record follows as for a page."""
+    outcome = item_kind.apply(envelope, files, missing)
+    fields = _record_fields(envelope) | {
+        "seq": next_seq(),
+        "changed_at": timezone.now(),
+        "is_local": False,
+        "subscription": subscription,
+        **_state_after_import(missing),
+    }
+    if record is None:
+        Record.objects.create(uid=envelope["uid"], **fields)
+    else:
+        Record.objects.filter(pk=record.pk).update(**fields)
+    return outcome
 
 
 def _create(subscription, envelope, files, missing, record: Record | None) -> str:

@@ -187,6 +187,32 @@ def _shareable_models():
     return (NewsPage, ActivityPage, ResourcePage)
 
 
+def record_local_item(uid, envelope: dict) -> Record | None:
+    """A plain-model item of this site (federation.item_kinds: a training course) changed.
+
+    Like `record_local_change` for pages: under the record lock, a new version and `seq` only when
+    what the item says changed, so the feed carries it once per change. Such items are published
+    by the national site to its subscribers and are not pushed up (no outbox).
+    """
+    with transaction.atomic():
+        lock_records()
+        record = Record.objects.filter(uid=uid).first()
+        if record is None and envelope["status"] != "live":
+            return None
+        if record is not None and (not record.is_local or record.status == Record.Status.DELETED):
+            return record
+        envelope = {**envelope, "version": record.version + 1 if record else 1}
+        envelope["content_hash"] = env.content_hash(envelope)
+        if record is not None and record.content_hash == envelope["content_hash"]:
+            return record
+        fields = _record_fields(envelope) | {"seq": next_seq(), "changed_at": timezone.now()}
+        if record is None:
+            return Record.objects.create(uid=uid, is_local=True, **fields)
+        Record.objects.filter(pk=record.pk).update(**fields)
+        record.refresh_from_db()
+        return record
+
+
 def _queue_push(record: Record, wants_push: bool, envelope: dict) -> None:
     pushed_before = record.outbox.exists()
     if not wants_push and not pushed_before:

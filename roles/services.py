@@ -76,11 +76,12 @@ _MODEL_PERMS = {
         ("bookings", "change_roomsettings"),
         ("bookings", "view_roomsettings"),
         ("bookings", "change_bookingrules"),
+        ("training", "manage_training"),
     ],
     EDITOR: [("wagtailadmin", "access_admin"), ("federation", "view_record")],
     MODERATOR: [("wagtailadmin", "access_admin"), ("federation", "view_record")],
     VOLUNTEER_COORDINATOR: [("wagtailadmin", "access_admin")],
-    TRAINING_MANAGER: [("wagtailadmin", "access_admin")],
+    TRAINING_MANAGER: [("wagtailadmin", "access_admin"), ("training", "manage_training")],
 }
 
 

@@ -115,6 +115,9 @@ def provision_demo(stdout=None) -> list[CultureSite]:
         sites.append(site)
     _feature_on_national()
     _subscribe_to_national(DEMO_SUBSCRIBER)
+    from training.demo import seed_training_demo
+
+    seed_training_demo(DEMO_PASSWORD)  # a national course pulled by the provinces, trainees, hours
     from accounts.oidc import ensure_site_client
 
     ensure_site_client()  # callback URLs of the demo's own-domain site (dalian-culture.localhost)

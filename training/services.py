@@ -1,0 +1,1004 @@
+"""Every write of online training goes through here: enrolment, progress, quizzes, completion, hours.
+
+Honest progress (docs/training.md): the player reports the stretch of video it played since its
+last report; the server accepts at most the time that really passed on its own clock since the
+last accepted report (and never more than MAX_REPORT_SECONDS at once), merges what it accepts
+into the lesson's watched intervals and counts their union. Seeking to the end, a faster clock,
+replayed or out-of-order reports therefore add nothing. A video lesson is complete at 90 %.
+
+Hours are credited once: a completed enrollment has at most one `HoursCredit` (a one-to-one), written
+under a row lock on the enrollment in the transaction that completes it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import math
+import random
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from core.chinese import segment
+
+from .models import (
+    Assignment,
+    Chapter,
+    Choice,
+    Course,
+    Enrollment,
+    HoursCredit,
+    Lesson,
+    LessonProgress,
+    Question,
+    Quiz,
+    QuizAttempt,
+    TrainingGroup,
+    TrainingSettings,
+)
+
+COMPLETE_FRACTION = 0.9
+MAX_REPORT_SECONDS = 30  # the player reports every 10 s; one report never credits more than this
+SUBMIT_GRACE_SECONDS = 5  # network delay allowed on a quiz submitted at the last second
+
+
+# --- Permissions ------------------------------------------------------------------------------------
+
+
+def can_manage(user) -> bool:
+    """培训管理员, site admins and superusers (the permission is per tenant, roles.services grants it)."""
+    return bool(user and user.is_authenticated and (user.is_superuser or user.has_perm("training.manage_training")))
+
+
+def _require_manager(user) -> None:
+    if not can_manage(user):
+        raise PermissionDenied("只有培训管理员可以进行此操作。")
+
+
+# --- Courses ------------------------------------------------------------------------------------------
+
+
+def index_course(course: Course) -> None:
+    parts = [course.title, course.summary, course.teacher, course.get_category_display(), course.origin_name]
+    if course.pk:
+        parts += list(Lesson.objects.filter(chapter__course=course).values_list("title", flat=True))
+    course.search_text = segment("\n".join(p for p in parts if p))
+
+
+def save_course(course: Course) -> Course:
+    """Save a course (and its search text); publishing stamps published_at once."""
+    if course.status == Course.Status.PUBLISHED and course.published_at is None:
+        course.published_at = timezone.now()
+    index_course(course)
+    course.save()
+    return course
+
+
+def publish_course(course: Course) -> Course:
+    course.status = Course.Status.PUBLISHED
+    course = save_course(course)
+    _course_changed(course)
+    return course
+
+
+def withdraw_course(course: Course) -> Course:
+    course.status = Course.Status.WITHDRAWN
+    course = save_course(course)
+    _course_changed(course)
+    return course
+
+
+def _course_changed(course: Course) -> None:
+    """A national course's change goes to the federation feed (training.federation_kind)."""
+    from .federation_kind import course_changed
+
+    course_changed(course)
+
+
+def add_chapter(course: Course, title: str) -> Chapter:
+    position = course.chapters.count()
+    return Chapter.objects.create(course=course, title=title, position=position)
+
+
+def add_question(quiz: Quiz, kind: str, text: str, choices: list[tuple[str, bool]], explanation: str = "") -> Question:
+    """A question with its choices; a true/false question gets 正确/错误 (choices: [(“正确”, True)] or similar)."""
+    if kind == Question.Kind.TRUE_FALSE:
+        answer = any(ok for label, ok in choices if label == "正确") if choices else True
+        choices = [("正确", answer), ("错误", not answer)]
+    correct = sum(1 for _, ok in choices if ok)
+    if len(choices) < 2:
+        raise ValidationError({"choices": "至少需要两个选项。"})
+    if correct == 0 or (kind != Question.Kind.MULTIPLE and correct != 1):
+        raise ValidationError({"choices": "单选题和判断题只能有一个正确答案，多选题至少一个。"})
+    question = Question.objects.create(
+        quiz=quiz, kind=kind, text=text, explanation=explanation, position=quiz.questions.count()
+    )
+    Choice.objects.bulk_create(
+        Choice(question=question, text=label, is_correct=ok, position=i) for i, (label, ok) in enumerate(choices)
+    )
+    return question
+
+
+# --- Catalogue ------------------------------------------------------------------------------------
+
+
+@dataclass
+class CatalogueOutcome:
+    query: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+    courses: list = field(default_factory=list)
+    filtered: bool = False
+
+
+def search_catalogue(params, *, limit: int = 50) -> CatalogueOutcome:
+    """Published courses by tier, audience, category, hours kind and a Chinese query (jieba words,
+    PostgreSQL full text search with the `simple` configuration, as the site search)."""
+    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+    outcome = CatalogueOutcome(query=(params.get("q") or "").strip())
+    queryset = Course.objects.filter(status=Course.Status.PUBLISHED)
+    filters = {
+        "tier": ("级别", Course.Tier),
+        "audience": ("对象", Course.Audience),
+        "category": ("分类", Course.Category),
+        "hours_kind": ("学时类型", Course.HoursKind),
+    }
+    for name, (label, choices) in filters.items():
+        value = params.get(name) or ""
+        if not value:
+            continue
+        if value not in choices.values:
+            outcome.errors[name] = f"{label}：没有这个选项。"
+            continue
+        queryset = queryset.filter(**{name: value})
+        outcome.filtered = True
+    if len(outcome.query) > 100:
+        outcome.errors["q"] = "搜索词不能超过 100 个字。"
+    words = segment(outcome.query[:100]).split()
+    if words and "q" not in outcome.errors:
+        outcome.filtered = True
+        tsquery = SearchQuery(" ".join(words), config="simple", search_type="plain")
+        vector = SearchVector("search_text", config="simple")
+        queryset = (
+            queryset.annotate(rank=SearchRank(vector, tsquery))
+            .filter(rank__gt=0)
+            .alias(match=vector)
+            .filter(match=tsquery)
+            .order_by("-rank", "-published_at")
+        )
+    outcome.courses = list(queryset[:limit])
+    return outcome
+
+
+# --- Enrolment and assignment --------------------------------------------------------------------
+
+
+def enrol(user, course: Course, *, source: str = Enrollment.Source.SELF, due_date=None) -> Enrollment:
+    """Enrol `user` (idempotent). A person may enrol only in a published course open to enrolment."""
+    if not user.is_authenticated:
+        raise PermissionDenied("请先登录。")
+    existing = Enrollment.objects.filter(course=course, user=user).first()
+    if existing:
+        if due_date and (existing.due_date is None or due_date < existing.due_date):
+            existing.due_date = due_date
+            existing.source = source
+            existing.save(update_fields=["due_date", "source"])
+        return existing
+    if course.status != Course.Status.PUBLISHED:
+        raise ValidationError("该课程未发布，不能报名。")
+    if source == Enrollment.Source.SELF and not course.open_enrolment:
+        raise ValidationError("该课程不开放自主报名，请联系培训管理员指派。")
+    enrollment, _ = Enrollment.objects.get_or_create(
+        course=course, user=user, defaults={"source": source, "due_date": due_date}
+    )
+    return enrollment
+
+
+def assign_course(course: Course, group: TrainingGroup, due_date: datetime.date, *, by) -> Assignment:
+    """A 培训管理员 assigns a course to a staff group: every member is enrolled with the due date
+    and notified. Re-assigning updates the due date; members added later are enrolled by
+    `sync_group_assignments`."""
+    _require_manager(by)
+    if due_date < timezone.localdate():
+        raise ValidationError({"due_date": "截止日期不能早于今天。"})
+    if course.status != Course.Status.PUBLISHED:
+        raise ValidationError({"course": "只能指派已发布的课程。"})
+    with transaction.atomic():
+        assignment, created = Assignment.objects.update_or_create(
+            course=course, group=group, defaults={"due_date": due_date, "assigned_by": by}
+        )
+        newly = _enrol_group(assignment)
+    _notify(
+        newly,
+        "training.assigned",
+        "培训任务：" + course.title,
+        f"培训管理员为您指派了课程《{course.title}》，请在 {due_date:%Y-%m-%d} 前完成。",
+        course.get_absolute_url(),
+    )
+    return assignment
+
+
+def _enrol_group(assignment: Assignment) -> list:
+    newly = []
+    for user in assignment.group.members.all():
+        enrollment, created = Enrollment.objects.get_or_create(
+            course=assignment.course,
+            user=user,
+            defaults={"source": Enrollment.Source.ASSIGNED, "due_date": assignment.due_date},
+        )
+        if created:
+            newly.append(user)
+        elif enrollment.due_date != assignment.due_date and enrollment.completed_at is None:
+            enrollment.due_date = assignment.due_date
+            enrollment.source = Enrollment.Source.ASSIGNED
+            enrollment.save(update_fields=["due_date", "source"])
+    return newly
+
+
+def add_group_member(group: TrainingGroup, user, *, by) -> None:
+    _require_manager(by)
+    group.members.add(user)
+    for assignment in group.assignments.select_related("course"):
+        _enrol_group(assignment)
+
+
+REMINDER_DAYS = (7, 3, 1)  # reminders this many days before the due date (and on overdue, once)
+
+
+def send_due_reminders(today: datetime.date | None = None) -> int:
+    """Remind people whose assigned course is due in 7, 3 or 1 days and is not complete. Once per day
+    per assignment (`last_reminded_on`), so running it twice a day sends nothing twice."""
+    today = today or timezone.localdate()
+    sent = 0
+    for assignment in Assignment.objects.select_related("course").exclude(last_reminded_on=today):
+        days_left = (assignment.due_date - today).days
+        if days_left not in REMINDER_DAYS:
+            continue
+        people = list(
+            get_user_model().objects.filter(
+                pk__in=Enrollment.objects.filter(
+                    course=assignment.course, completed_at__isnull=True, user__in=assignment.group.members.all()
+                ).values("user")
+            )
+        )
+        with transaction.atomic():
+            updated = (
+                Assignment.objects.filter(pk=assignment.pk)
+                .exclude(last_reminded_on=today)
+                .update(last_reminded_on=today)
+            )
+        if not updated:
+            continue
+        _notify(
+            people,
+            "training.reminder",
+            "培训提醒：" + assignment.course.title,
+            f"课程《{assignment.course.title}》将于 {assignment.due_date:%Y-%m-%d} 截止（还有 {days_left} 天），请尽快完成。",
+            assignment.course.get_absolute_url(),
+        )
+        sent += len(people)
+    return sent
+
+
+def _notify(users, kind: str, title: str, body: str, link: str) -> None:
+    """Through the shared notifications app: 消息 in the personal centre, email, SMS."""
+    from notifications.services import notify
+
+    for user in users:
+        notify(user, kind, title, body, link=link)
+
+
+# --- Progress --------------------------------------------------------------------------------------
+
+
+def merge_intervals(intervals: list[list[float]], start: float, end: float) -> list[list[float]]:
+    """Union of sorted, disjoint intervals with [start, end], sorted and disjoint again."""
+    merged: list[list[float]] = []
+    for lo, hi in sorted([*intervals, [start, end]]):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return merged
+
+
+def covered_seconds(intervals: list[list[float]]) -> float:
+    return sum(hi - lo for lo, hi in intervals)
+
+
+def start_lesson(enrollment: Enrollment, lesson: Lesson, *, now: datetime.datetime | None = None) -> LessonProgress:
+    """The player opens a lesson: a new session, and the server clock starts here.
+
+    A report may only claim time that passed since this moment (or its own previous report); a
+    second window on the same lesson takes over and the first one's reports are refused.
+    """
+    if lesson.chapter.course_id != enrollment.course_id:
+        raise ValidationError("课时不属于该课程。")
+    now = now or timezone.now()
+    progress, _ = LessonProgress.objects.get_or_create(
+        enrollment=enrollment, lesson=lesson, defaults={"started_at": now, "last_report_at": now}
+    )
+    progress.session = secrets.token_hex(8)
+    progress.last_report_at = now
+    progress.last_seq = 0
+    LessonProgress.objects.filter(pk=progress.pk).update(session=progress.session, last_report_at=now, last_seq=0)
+    return progress
+
+
+@dataclass
+class ProgressOutcome:
+    accepted: float  # seconds added to what was watched (0 when nothing new)
+    watched_seconds: float
+    percent: int
+    completed: bool
+    status: str = "ok"  # ok | ignored | stale_session
+    message: str = ""
+
+    def as_json(self) -> dict:
+        return {
+            "accepted": round(self.accepted, 1),
+            "watched": round(self.watched_seconds, 1),
+            "percent": self.percent,
+            "completed": self.completed,
+            "status": self.status,
+            "message": self.message,
+        }
+
+
+def _number(value, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError({name: f"{name}：必须是数字。"}) from None
+    if not math.isfinite(number) or number < 0:
+        raise ValidationError({name: f"{name}：必须是不小于 0 的数字。"})
+    return number
+
+
+def record_progress(
+    progress_id: int,
+    *,
+    user,
+    session: str,
+    seq,
+    start,
+    end,
+    now: datetime.datetime | None = None,
+) -> ProgressOutcome:
+    """Accept what real time allows of a played stretch [start, end] (seconds of the video).
+
+    Under a row lock on the progress row (two reports at once cannot both spend the same time):
+    * a report of another session (another window took over) or with a `seq` not above the last one
+      (replayed, duplicated, out of order) changes nothing;
+    * the stretch is clipped to the video and to the time that passed on the server since the last
+      accepted report (at most MAX_REPORT_SECONDS): seeking ahead or a faster clock earns nothing;
+    * the accepted stretch is merged into the watched intervals; re-watching adds nothing.
+    """
+    try:
+        seq = int(seq)
+    except (TypeError, ValueError):
+        raise ValidationError({"seq": "seq：必须是整数。"}) from None
+    start, end = _number(start, "start"), _number(end, "end")
+    if end < start:
+        raise ValidationError({"end": "end：结束位置不能早于开始位置。"})
+    now = now or timezone.now()
+    with transaction.atomic():
+        progress = (
+            LessonProgress.objects.select_for_update()
+            .select_related("lesson", "enrollment")
+            .filter(pk=progress_id, enrollment__user=user)
+            .first()
+        )
+        if progress is None:
+            raise PermissionDenied("没有这个学习记录。")
+        lesson = progress.lesson
+        duration = float(lesson.duration_seconds)
+
+        def outcome(accepted: float, status: str = "ok", message: str = "") -> ProgressOutcome:
+            percent = int(100 * progress.watched_seconds / duration) if duration else 0
+            return ProgressOutcome(
+                accepted,
+                progress.watched_seconds,
+                min(percent, 100),
+                progress.completed_at is not None,
+                status,
+                message,
+            )
+
+        if session != progress.session:
+            return outcome(0, "stale_session", "该课时已在其他窗口打开，本窗口的进度不再记录。")
+        if seq <= progress.last_seq:
+            return outcome(0, "ignored", "重复或过期的进度报告，未计入。")
+        elapsed = max(0.0, (now - progress.last_report_at).total_seconds())
+        allowed = min(elapsed, MAX_REPORT_SECONDS)
+        start, end = min(start, duration), min(end, duration)
+        credited_end = min(end, start + allowed)
+        before = progress.watched_seconds
+        if credited_end > start:
+            progress.intervals = merge_intervals(progress.intervals, round(start, 1), round(credited_end, 1))
+            progress.watched_seconds = round(covered_seconds(progress.intervals), 1)
+        progress.last_report_at = now
+        progress.last_seq = seq
+        fields = ["intervals", "watched_seconds", "last_report_at", "last_seq"]
+        newly_complete = (
+            progress.completed_at is None and duration > 0 and progress.watched_seconds >= COMPLETE_FRACTION * duration
+        )
+        if newly_complete:
+            progress.completed_at = now
+            fields.append("completed_at")
+        progress.save(update_fields=fields)
+        accepted = progress.watched_seconds - before
+        message = ""
+        if end - start > accepted + 1:
+            message = "只计入实际观看的时长。"
+        if newly_complete:
+            check_completion(progress.enrollment, now=now)
+        return outcome(accepted, message=message)
+
+
+def mark_lesson_read(enrollment: Enrollment, lesson: Lesson, *, now: datetime.datetime | None = None) -> LessonProgress:
+    """A document or text lesson is done once it was open for at least its reading time."""
+    if lesson.kind == Lesson.Kind.VIDEO:
+        raise ValidationError("视频课时按实际观看时长计算，不能直接标记学完。")
+    now = now or timezone.now()
+    with transaction.atomic():
+        progress = LessonProgress.objects.select_for_update().filter(enrollment=enrollment, lesson=lesson).first()
+        if progress is None:
+            raise ValidationError("请先打开课时再标记学完。")
+        waited = (now - progress.started_at).total_seconds()
+        if waited < lesson.min_reading_seconds:
+            raise ValidationError(
+                f"请至少阅读 {lesson.min_reading_seconds} 秒后再标记学完（还差 {math.ceil(lesson.min_reading_seconds - waited)} 秒）。"
+            )
+        if progress.completed_at is None:
+            progress.completed_at = now
+            progress.save(update_fields=["completed_at"])
+            check_completion(enrollment, now=now)
+    return progress
+
+
+# --- Quizzes ----------------------------------------------------------------------------------------
+
+
+def open_attempt(enrollment: Enrollment) -> QuizAttempt | None:
+    now = timezone.now()
+    attempt = QuizAttempt.objects.filter(enrollment=enrollment, submitted_at__isnull=True).order_by("-number").first()
+    if attempt and attempt.deadline and now > attempt.deadline + datetime.timedelta(seconds=SUBMIT_GRACE_SECONDS):
+        _close_expired(attempt, now)
+        return None
+    return attempt
+
+
+def _close_expired(attempt: QuizAttempt, now) -> None:
+    QuizAttempt.objects.filter(pk=attempt.pk, submitted_at__isnull=True).update(
+        submitted_at=now, score=0, passed=False, feedback=[]
+    )
+
+
+def start_attempt(enrollment: Enrollment, *, now: datetime.datetime | None = None, rng=None) -> QuizAttempt:
+    """Draw this attempt's questions from the bank. An unfinished attempt in time is resumed."""
+    now = now or timezone.now()
+    quiz = Quiz.objects.filter(course_id=enrollment.course_id).first()
+    if quiz is None:
+        raise ValidationError("该课程没有测验。")
+    with transaction.atomic():
+        Enrollment.objects.select_for_update().filter(pk=enrollment.pk).first()
+        attempts = list(QuizAttempt.objects.filter(enrollment=enrollment, quiz=quiz).order_by("number"))
+        for attempt in attempts:
+            if attempt.submitted_at is None:
+                if attempt.deadline is None or now <= attempt.deadline:
+                    return attempt
+                _close_expired(attempt, now)
+        if any(a.passed for a in attempts):
+            raise ValidationError("您已通过该测验。")
+        if quiz.max_attempts and len(attempts) >= quiz.max_attempts:
+            raise ValidationError(f"已用完全部 {quiz.max_attempts} 次作答机会。")
+        bank = list(quiz.questions.values_list("pk", flat=True))
+        if not bank:
+            raise ValidationError("题库中还没有题目。")
+        count = min(quiz.draw_count or len(bank), len(bank))
+        drawn = (rng or random.SystemRandom()).sample(bank, count)
+        deadline = now + datetime.timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
+        return QuizAttempt.objects.create(
+            enrollment=enrollment,
+            quiz=quiz,
+            number=len(attempts) + 1,
+            question_ids=drawn,
+            started_at=now,
+            deadline=deadline,
+        )
+
+
+def attempt_questions(attempt: QuizAttempt) -> list[Question]:
+    """The drawn questions in the order drawn, with their choices (never which are correct, in views)."""
+    questions = {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids).prefetch_related("choices")}
+    return [questions[pk] for pk in attempt.question_ids if pk in questions]
+
+
+def submit_attempt(
+    attempt_id: int, answers: dict[str, list[str]], *, user, now: datetime.datetime | None = None
+) -> QuizAttempt:
+    """Grade on the server. `answers` maps question id → chosen choice ids (strings, as a form sends).
+
+    Late (past the time limit) → the attempt is closed with 0 points. A question or choice that is
+    not part of this draw (tampered ids) → refused, nothing recorded, the attempt stays open.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        attempt = (
+            QuizAttempt.objects.select_for_update()
+            .select_related("quiz", "enrollment")
+            .filter(pk=attempt_id, enrollment__user=user)
+            .first()
+        )
+        if attempt is None:
+            raise PermissionDenied("没有这次作答。")
+        if attempt.submitted_at is not None:
+            raise ValidationError("本次作答已经提交过，不能再次提交。")
+        late = bool(attempt.deadline and now > attempt.deadline + datetime.timedelta(seconds=SUBMIT_GRACE_SECONDS))
+        if late:  # the attempt is closed with nothing counted (and stays closed: raised after commit)
+            attempt.submitted_at, attempt.score, attempt.passed, attempt.feedback = now, 0, False, []
+            attempt.save(update_fields=["submitted_at", "score", "passed", "feedback"])
+        else:
+            _grade(attempt, answers, now)
+    if late:
+        raise ValidationError("已超过作答时限，本次作答不计分。")
+    return attempt
+
+
+def _grade(attempt: QuizAttempt, answers: dict[str, list[str]], now: datetime.datetime) -> None:
+    questions = attempt_questions(attempt)
+    by_id = {str(q.pk): q for q in questions}
+    for qid, chosen in answers.items():
+        question = by_id.get(str(qid))
+        if question is None:
+            raise ValidationError("提交的题目不属于本次作答，未计分。")
+        valid = {str(c.pk) for c in question.choices.all()}
+        if not set(map(str, chosen)) <= valid:
+            raise ValidationError(f"第 {questions.index(question) + 1} 题的选项无效，未计分。")
+        if question.kind != Question.Kind.MULTIPLE and len(set(chosen)) > 1:
+            raise ValidationError(f"第 {questions.index(question) + 1} 题只能选一个答案。")
+    feedback, right = [], 0
+    for number, question in enumerate(questions, 1):
+        chosen = {str(c) for c in answers.get(str(question.pk), [])}
+        correct = {str(c.pk) for c in question.choices.all() if c.is_correct}
+        ok = chosen == correct
+        right += ok
+        feedback.append(
+            {
+                "number": number,
+                "question": question.text,
+                "kind": question.get_kind_display(),
+                "correct": ok,
+                "chosen": [c.text for c in question.choices.all() if str(c.pk) in chosen],
+                "answer": [c.text for c in question.choices.all() if c.is_correct],
+                "explanation": question.explanation,
+            }
+        )
+    attempt.answers = {str(k): sorted(map(str, v)) for k, v in answers.items()}
+    attempt.score = round(100 * right / len(questions)) if questions else 0
+    attempt.passed = attempt.score >= attempt.quiz.pass_mark
+    attempt.feedback = feedback
+    attempt.submitted_at = now
+    attempt.save(update_fields=["answers", "score", "passed", "feedback", "submitted_at"])
+    if attempt.passed:
+        check_completion(attempt.enrollment, now=now)
+
+
+# --- Completion, hours and certificates ---------------------------------------------------------------
+
+
+@dataclass
+class CourseState:
+    lessons_total: int
+    lessons_done: int
+    has_quiz: bool
+    quiz_passed: bool
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.lessons_done / self.lessons_total) if self.lessons_total else 100
+
+
+def course_state(enrollment: Enrollment) -> CourseState:
+    total = Lesson.objects.filter(chapter__course_id=enrollment.course_id).count()
+    done = LessonProgress.objects.filter(
+        enrollment=enrollment, completed_at__isnull=False, lesson__chapter__course_id=enrollment.course_id
+    ).count()
+    has_quiz = Quiz.objects.filter(course_id=enrollment.course_id).exists()
+    passed = QuizAttempt.objects.filter(enrollment=enrollment, passed=True).exists()
+    return CourseState(total, done, has_quiz, passed)
+
+
+def rule_satisfied(rule: str, state: CourseState) -> bool:
+    lessons = state.lessons_done >= state.lessons_total
+    quiz = state.quiz_passed or not state.has_quiz
+    if rule == Course.CompletionRule.LESSONS:
+        return lessons
+    if rule == Course.CompletionRule.QUIZ:
+        return quiz if state.has_quiz else lessons
+    return lessons and quiz
+
+
+def check_completion(enrollment: Enrollment, *, now: datetime.datetime | None = None) -> bool:
+    """Complete the enrollment when its course's rule is met: hours credited once, a certificate."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        enrollment = Enrollment.objects.select_for_update().select_related("course").get(pk=enrollment.pk)
+        if enrollment.completed_at is not None:
+            return True
+        course = enrollment.course
+        if not rule_satisfied(course.completion_rule, course_state(enrollment)):
+            return False
+        enrollment.completed_at = now
+        enrollment.save(update_fields=["completed_at"])
+        credit = credit_course_hours(enrollment)
+        _issue_certificate(enrollment, credit)
+    return True
+
+
+def credit_course_hours(enrollment: Enrollment) -> HoursCredit:
+    """The course's hours for the year it was completed in (the site's time zone), once."""
+    course = enrollment.course
+    day = timezone.localtime(enrollment.completed_at).date()
+    credit, _ = HoursCredit.objects.get_or_create(
+        enrollment=enrollment,
+        defaults={
+            "user_id": enrollment.user_id,
+            "year": day.year,
+            "earned_on": day,
+            "hours": course.credit_hours,
+            "kind": course.hours_kind,
+            "source": HoursCredit.Source.COURSE,
+            "title": course.title,
+            "provider": course.origin_name or _site_name(),
+        },
+    )
+    return credit
+
+
+def _site_name() -> str:
+    from django.db import connection
+    from django_tenants.utils import get_tenant_model
+
+    site = get_tenant_model().objects.filter(schema_name=connection.schema_name).first()
+    return site.name if site else ""
+
+
+def _issue_certificate(enrollment: Enrollment, credit: HoursCredit) -> None:
+    """A PDF certificate through the shared certificates app, when it is installed."""
+    try:
+        from certificates import services as certificates
+    except ImportError:
+        return
+    course = enrollment.course
+    certificate = certificates.issue_certificate(
+        recipient=enrollment.user,
+        kind="training",
+        title=course.title,
+        subject_key=f"training-enrollment-{enrollment.pk}",
+        lines=[
+            f"完成课程《{course.title}》的学习并通过考核",
+            f"获得{course.get_hours_kind_display()}学时 {course.credit_hours} 学时",
+        ],
+        issued_at=enrollment.completed_at,
+    )
+    HoursCredit.objects.filter(pk=credit.pk).update(certificate_code=certificate.code)
+    credit.certificate_code = certificate.code
+
+
+# --- Hours reports ------------------------------------------------------------------------------------
+
+
+@dataclass
+class YearSummary:
+    year: int
+    general: Decimal
+    specialist: Decimal
+    target: Decimal
+    specialist_target: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.general + self.specialist
+
+    @property
+    def met(self) -> bool:
+        return self.total >= self.target and self.specialist >= self.specialist_target
+
+    @property
+    def percent(self) -> int:
+        return min(100, int(100 * self.total / self.target)) if self.target else 100
+
+
+_SUMS = {
+    "general": Sum("hours", filter=Q(kind=Course.HoursKind.GENERAL), default=Decimal("0")),
+    "specialist": Sum("hours", filter=Q(kind=Course.HoursKind.SPECIALIST), default=Decimal("0")),
+}
+
+
+def year_summary(user, year: int, settings: TrainingSettings | None = None) -> YearSummary:
+    settings = settings or TrainingSettings.current()
+    sums = HoursCredit.objects.filter(user=user, year=year).aggregate(**_SUMS)
+    return YearSummary(
+        year, sums["general"], sums["specialist"], settings.yearly_target_hours, settings.specialist_target_hours
+    )
+
+
+@dataclass
+class ReportRow:
+    user_id: int
+    username: str
+    name: str
+    groups: str
+    summary: YearSummary
+
+
+def yearly_report(year: int, *, group: TrainingGroup | None = None) -> list[ReportRow]:
+    """Everyone with hours this year or in a staff group (or the members of `group`), with their
+    公需/专业 hours against the site's target. Three queries whatever the number of people."""
+    settings = TrainingSettings.current()
+    credits = HoursCredit.objects.filter(year=year)
+    members = TrainingGroup.members.through.objects.all()
+    if group is not None:
+        members = members.filter(traininggroup=group)
+        credits = credits.filter(user__in=members.values("user_id"))
+    sums = {row["user_id"]: row for row in credits.values("user_id").annotate(**_SUMS)}
+    groups_of: dict[int, list[str]] = {}
+    for user_id, name in members.values_list("user_id", "traininggroup__name"):
+        groups_of.setdefault(user_id, []).append(name)
+    people = set(sums) | set(groups_of)
+    users = get_user_model().objects.filter(pk__in=people).order_by("username").only("pk", "username", "first_name")
+    zero = Decimal("0")
+    rows = []
+    for user in users:
+        sum_row = sums.get(user.pk, {})
+        summary = YearSummary(
+            year,
+            sum_row.get("general", zero),
+            sum_row.get("specialist", zero),
+            settings.yearly_target_hours,
+            settings.specialist_target_hours,
+        )
+        rows.append(
+            ReportRow(user.pk, user.username, user.first_name, "、".join(sorted(groups_of.get(user.pk, []))), summary)
+        )
+    return rows
+
+
+def group_report(year: int) -> list[dict]:
+    """Per staff group: members, members who met the target, hours in total."""
+    settings = TrainingSettings.current()
+    rows = []
+    for group in TrainingGroup.objects.annotate(size=Count("members")).order_by("name"):
+        people = yearly_report(year, group=group)
+        rows.append(
+            {
+                "group": group,
+                "members": group.size,
+                "met": sum(1 for r in people if r.summary.met),
+                "general": sum((r.summary.general for r in people), Decimal("0")),
+                "specialist": sum((r.summary.specialist for r in people), Decimal("0")),
+                "target": settings.yearly_target_hours,
+            }
+        )
+    return rows
+
+
+def export_report_xlsx(year: int, *, group: TrainingGroup | None = None) -> bytes:
+    """The yearly report as an Excel workbook (openpyxl)."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = f"{year}年学时"
+    sheet.append(["用户名", "姓名", "分组", "公需学时", "专业学时", "合计", "年度目标", "专业目标", "是否达标"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in yearly_report(year, group=group):
+        s = row.summary
+        sheet.append(
+            [
+                row.username,
+                row.name,
+                row.groups,
+                float(s.general),
+                float(s.specialist),
+                float(s.total),
+                float(s.target),
+                float(s.specialist_target),
+                "达标" if s.met else "未达标",
+            ]
+        )
+    for column, width in zip("ABCDEFGHI", (16, 12, 20, 10, 10, 10, 10, 10, 8), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- Offline hours import --------------------------------------------------------------------------
+
+IMPORT_COLUMNS = {"账号": "account", "培训名称": "title", "日期": "date", "学时": "hours", "学时类型": "kind"}
+OPTIONAL_COLUMNS = {"主办单位": "provider", "姓名": "name"}
+KIND_NAMES = {"公需": Course.HoursKind.GENERAL, "专业": Course.HoursKind.SPECIALIST}
+MAX_IMPORT_ROWS = 5000
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    duplicates: int = 0
+    rejected: list[dict] = field(default_factory=list)
+
+
+def _read_rows(filename: str, content: bytes) -> list[list]:
+    import csv
+    import io
+
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception:  # noqa: BLE001 - any broken workbook is the same message to the person
+            raise ValidationError({"file": "文件：无法读取该 Excel 文件（请使用 .xlsx 格式）。"}) from None
+        sheet = workbook.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True, max_row=MAX_IMPORT_ROWS + 1)]
+    if name.endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValidationError({"file": "文件：无法识别 CSV 文件的编码（请使用 UTF-8）。"})
+        return list(csv.reader(io.StringIO(text)))[: MAX_IMPORT_ROWS + 1]
+    raise ValidationError({"file": "文件：只支持 .xlsx 或 .csv 文件。"})
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _find_account(identifier: str):
+    from accounts.personal_data import normalize_mobile
+    from accounts.services import find_user_by_mobile
+
+    users = get_user_model().objects
+    try:
+        mobile = normalize_mobile(identifier)
+    except ValidationError:
+        return users.filter(username=identifier, is_active=True).first()
+    return find_user_by_mobile(mobile) or users.filter(username=identifier, is_active=True).first()
+
+
+def import_offline_hours(filename: str, content: bytes, *, by) -> ImportResult:
+    """Import offline training hours row by row: valid rows are kept, each rejected row is listed
+    with its reason, and a row already imported (same person, date, training, hours, type) counts
+    nothing twice — importing the same file again adds nothing."""
+    from .models import HoursImport
+
+    _require_manager(by)
+    rows = _read_rows(filename, content)
+    if not rows:
+        raise ValidationError({"file": "文件：是空的。"})
+    header = [_cell(h) for h in rows[0]]
+    missing = [name for name in IMPORT_COLUMNS if name not in header]
+    if missing:
+        raise ValidationError({"file": f"文件：缺少列 {'、'.join(missing)}（需要：{'、'.join(IMPORT_COLUMNS)}）。"})
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise ValidationError({"file": f"文件：一次最多导入 {MAX_IMPORT_ROWS} 行。"})
+    index = {key: header.index(name) for name, key in (IMPORT_COLUMNS | OPTIONAL_COLUMNS).items() if name in header}
+    result = ImportResult()
+    today = timezone.localdate()
+    with transaction.atomic():
+        for number, raw in enumerate(rows[1:], start=2):
+            values = {key: _cell(raw[i]) if i < len(raw) else "" for key, i in index.items()}
+            if not any(values.values()):
+                continue
+            try:
+                fields = _validate_import_row(values, today)
+            except ValidationError as exc:
+                result.rejected.append({"row": number, "reason": "；".join(exc.messages)})
+                continue
+            key = hashlib.sha256(
+                f"{fields['user'].pk}|{fields['earned_on']}|{fields['title']}|{fields['hours']}|{fields['kind']}".encode()
+            ).hexdigest()
+            _, created = HoursCredit.objects.get_or_create(
+                import_key=key,
+                defaults=fields | {"year": fields["earned_on"].year, "source": HoursCredit.Source.OFFLINE},
+            )
+            if created:
+                result.created += 1
+            else:
+                result.duplicates += 1
+        HoursImport.objects.create(
+            filename=filename[:200],
+            imported_by=by,
+            created_count=result.created,
+            duplicate_count=result.duplicates,
+            rejected=result.rejected,
+        )
+    return result
+
+
+def _validate_import_row(values: dict, today: datetime.date) -> dict:
+    problems = []
+    user = None
+    if not values.get("account"):
+        problems.append("账号：不能为空")
+    else:
+        user = _find_account(values["account"])
+        if user is None:
+            problems.append(f"账号：找不到“{values['account'][:30]}”")
+    title = values.get("title", "")
+    if not title:
+        problems.append("培训名称：不能为空")
+    elif len(title) > 200:
+        problems.append("培训名称：不能超过 200 字")
+    earned_on = None
+    try:
+        earned_on = datetime.date.fromisoformat(values.get("date", "").replace("/", "-"))
+    except ValueError:
+        problems.append("日期：格式应为 YYYY-MM-DD")
+    if earned_on and earned_on > today:
+        problems.append("日期：不能晚于今天")
+    hours = None
+    try:
+        hours = Decimal(values.get("hours", ""))
+        if not hours.is_finite() or hours <= 0 or hours > 200 or hours != hours.quantize(Decimal("0.1")):
+            raise ArithmeticError
+    except (ArithmeticError, ValueError):
+        hours = None
+        problems.append("学时：应为 0.1 到 200 之间的数字，最多一位小数")
+    kind = KIND_NAMES.get(values.get("kind", ""))
+    if kind is None:
+        problems.append("学时类型：只能是“公需”或“专业”")
+    if problems:
+        raise ValidationError(problems)
+    return {
+        "user": user,
+        "earned_on": earned_on,
+        "title": title,
+        "hours": hours.quantize(Decimal("0.1")),
+        "kind": kind,
+        "provider": values.get("provider", "")[:100],
+    }
+
+
+# --- My learning ----------------------------------------------------------------------------------
+
+
+def my_learning(user, year: int | None = None) -> dict:
+    year = year or timezone.localdate().year
+    enrollments = list(Enrollment.objects.filter(user=user).select_related("course").order_by("-enrolled_at"))
+    items = [(e, course_state(e)) for e in enrollments]
+    credits = list(HoursCredit.objects.filter(user=user).order_by("-earned_on", "-pk"))
+    return {
+        "year": year,
+        "items": items,
+        "summary": year_summary(user, year),
+        "credits": credits,
+        "certificates": [c for c in credits if c.certificate_code],
+    }
