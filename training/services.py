@@ -673,22 +673,23 @@ def _site_name() -> str:
 
 
 def _issue_certificate(enrollment: Enrollment, credit: HoursCredit) -> None:
-    """A PDF certificate through the shared certificates app, when it is installed."""
-    try:
-        from certificates import services as certificates
-    except ImportError:
-        return
-    course = enrollment.course
+    """培训结业证书 through the shared certificates app (PDF, verification code, QR, /verify/)."""
+    from certificates import services as certificates
+
+    course, user = enrollment.course, enrollment.user
+    completed = timezone.localtime(enrollment.completed_at).date()
     certificate = certificates.issue_certificate(
-        recipient=enrollment.user,
         kind="training",
-        title=course.title,
-        subject_key=f"training-enrollment-{enrollment.pk}",
+        holder=user,
+        holder_name=user.real_name or user.first_name or user.username,
+        title="培训结业证书",
         lines=[
-            f"完成课程《{course.title}》的学习并通过考核",
-            f"获得{course.get_hours_kind_display()}学时 {course.credit_hours} 学时",
+            ("课程", course.title),
+            ("学时", f"{course.credit_hours} 学时（{course.get_hours_kind_display()}）"),
+            ("完成日期", completed.isoformat()),
+            *([("课程来源", course.origin_name)] if course.origin_name else []),
         ],
-        issued_at=enrollment.completed_at,
+        reference=f"training.Enrollment:{enrollment.pk}",
     )
     HoursCredit.objects.filter(pk=credit.pk).update(certificate_code=certificate.code)
     credit.certificate_code = certificate.code

@@ -6,12 +6,14 @@ certificate and its verification page). axe-core on every page."""
 
 from __future__ import annotations
 
+import io
 import secrets
 
 import pytest
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from tenants.demo import DEMO_PASSWORD
 from training.demo import PROVINCE_COURSE
@@ -27,6 +29,7 @@ PHONE_WIDTH = 360
 def browser_trainee(django_db_blocker):
     """A new account (committed: the server must see it), and everything it did removed after."""
     from accounts.services import ensure_account
+    from certificates.models import Certificate
     from training.models import Enrollment, HoursCredit
 
     username = f"browser_trainee_{secrets.token_hex(3)}"
@@ -35,6 +38,7 @@ def browser_trainee(django_db_blocker):
     yield user
     with django_db_blocker.unblock(), schema_context("zhejiang"):
         HoursCredit.objects.filter(user=user).delete()
+        Certificate.objects.filter(holder=user).delete()
         Enrollment.objects.filter(user=user).delete()
     with django_db_blocker.unblock():
         get_user_model().objects.filter(pk=user.pk).update(is_active=False)
@@ -120,6 +124,18 @@ def test_trainee_takes_a_course_on_a_phone(
     expect(page.locator(".result")).to_contain_text("得分 100 分，已通过")
     expect(page.locator(".feedback li").first).to_contain_text("回答正确")
     expect(page.locator(".done")).to_contain_text("学时已计入")
+    check_page(page, max_width=PHONE_WIDTH)
+
+    # The certificate: a PDF with Chinese text, verifiable on this site.
+    page.get_by_role("link", name="查看证书").tap()
+    pdf_link = page.get_by_role("link", name="下载证书（PDF）")
+    response = page.request.get(live_platform.url(ZHEJIANG, pdf_link.get_attribute("href")))
+    assert response.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(response.body())).pages[0].extract_text()
+    assert "培训结业证书" in text and PROVINCE_COURSE in text and "2.0 学时" in text
+    page.get_by_role("link", name="验证证书").tap()
+    expect(page.locator("main")).to_contain_text("证书有效")
+    expect(page.locator("main")).to_contain_text(PROVINCE_COURSE)
     check_page(page, max_width=PHONE_WIDTH)
 
     # 我的学习: the course done and its 2 专业 hours this year.

@@ -1,6 +1,7 @@
 """Quizzes graded on the server, completion rules, hours credited once."""
 
 import datetime
+import io
 import random
 from decimal import Decimal
 
@@ -8,6 +9,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from pypdf import PdfReader
+
+from certificates.models import Certificate
+from certificates.services import render_certificate_pdf
 
 from training import services
 from training.models import Course, HoursCredit, QuizAttempt
@@ -116,6 +121,10 @@ def test_completion_needs_lessons_and_quiz_then_hours_are_credited_once(zj):
     assert services.check_completion(enrollment)  # again: nothing more
     credits = HoursCredit.objects.filter(user=enrollment.user)
     assert credits.count() == 1 and credits.get().hours == Decimal("2.5") and credits.get().kind == "specialist"
+    certificate = Certificate.objects.get(reference=f"training.Enrollment:{enrollment.pk}")
+    assert certificate.code == credits.get().certificate_code and certificate.kind == "training"
+    text = PdfReader(io.BytesIO(render_certificate_pdf(certificate))).pages[0].extract_text()
+    assert "培训结业证书" in text and "公共图书馆服务规范解读" in text and "2.5 学时" in text
 
 
 def test_lessons_only_rule_completes_without_the_quiz(zj):
