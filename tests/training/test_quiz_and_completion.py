@@ -13,7 +13,6 @@ from pypdf import PdfReader
 
 from certificates.models import Certificate
 from certificates.services import render_certificate_pdf
-
 from training import services
 from training.models import Course, HoursCredit, QuizAttempt
 
