@@ -6,7 +6,8 @@ Run on demand from the repository root (it is not a test):
     .venv/bin/python bench/training.py --trainees 500 --paced-seconds 20 --port 8106
     .venv/bin/python bench/training.py --drop           # remove the benchmark tenant
 
-What it does, in database `culture_bench_training` of the embedded PostgreSQL (kept between runs):
+What it does, in the benchmark database `culture_bench` of the embedded PostgreSQL (bench/provision.py;
+kept between runs):
 
 1. tenant `benchtrain` (a province), one course with a one-hour video lesson, N trainee accounts
    with a login session each (sessions written directly, as a login would), enrolled, the lesson
@@ -30,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -39,8 +39,6 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-os.environ.setdefault("CULTURE_DB_NAME", "culture_bench_training")
-
 import provision  # noqa: E402  bench/provision.py: Django set-up, daphne helpers
 
 TENANT = "benchtrain"

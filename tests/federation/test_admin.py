@@ -297,12 +297,12 @@ def test_subscription_is_created_edited_synced_in_the_background_and_deactivated
     unnamed = client.post(BASE + "subscriptions/add/", form | {"name": ""}, HTTP_HOST=ZHEJIANG)
     assert unnamed.status_code == 200 and "名称：必需字段" in text_of(unnamed)
     with schema_context("zhejiang"):
-        assert not Subscription.objects.exists()
+        assert not Subscription.objects.filter(set_spec="national-resources").exists()
 
     created = client.post(BASE + "subscriptions/add/", form | {"parent_page": resources.pk}, HTTP_HOST=ZHEJIANG)
     assert created.status_code == 302
     with schema_context("zhejiang"):
-        subscription = Subscription.objects.get()
+        subscription = Subscription.objects.get(set_spec="national-resources")
         assert subscription.parent_page_id == resources.pk and not subscription.auto_publish
 
     edit_url = f"{BASE}subscriptions/{subscription.pk}/"

@@ -151,12 +151,12 @@ def test_pull_runs_the_subscriptions_of_each_site():
     assert "push delivered" not in out
     with schema_context("zhejiang"):
         assert m.ResourcePage.objects.filter(uid=upstream.uid, live=True).exists()
-        cursor = Subscription.objects.get().cursor
+        cursor = Subscription.objects.get(set_spec="national-resources").cursor
     again, _ = sync("--tenant", "zhejiang", "--pull-only")
     assert "created=0" in again
     with schema_context("zhejiang"):
         assert m.ResourcePage.objects.filter(uid=upstream.uid).count() == 1
-        assert Subscription.objects.get().cursor == cursor
+        assert Subscription.objects.get(set_spec="national-resources").cursor == cursor
 
 
 # --- The worker ------------------------------------------------------------------------------------
