@@ -794,18 +794,16 @@ def group_report(year: int) -> list[dict]:
 
 
 def export_report_xlsx(year: int, *, group: TrainingGroup | None = None) -> bytes:
-    """The yearly report as an Excel workbook (openpyxl)."""
+    """The yearly report as an Excel workbook (openpyxl, write-only mode: rows are streamed)."""
     import io
 
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = f"{year}年学时"
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(f"{year}年学时")
+    for column, width in zip("ABCDEFGHI", (16, 12, 20, 10, 10, 10, 10, 10, 8), strict=True):
+        sheet.column_dimensions[column].width = width
     sheet.append(["用户名", "姓名", "分组", "公需学时", "专业学时", "合计", "年度目标", "专业目标", "是否达标"])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
     for row in yearly_report(year, group=group):
         s = row.summary
         sheet.append(
@@ -821,8 +819,6 @@ def export_report_xlsx(year: int, *, group: TrainingGroup | None = None) -> byte
                 "达标" if s.met else "未达标",
             ]
         )
-    for column, width in zip("ABCDEFGHI", (16, 12, 20, 10, 10, 10, 10, 10, 8), strict=True):
-        sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

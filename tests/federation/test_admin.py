@@ -281,6 +281,7 @@ def _index_pages():
 
 def test_subscription_is_created_edited_synced_in_the_background_and_deactivated(client, zhejiang):
     with schema_context("zhejiang"):
+        Subscription.objects.all().delete()  # the demo's 国家培训课程 (rolled back after the test)
         resources, activities = _index_pages()
         peer = services.uplink()
     login(client, "zhejiang_admin")

@@ -26,7 +26,7 @@ def test_liaoning_publishes_the_national_resources_it_pulled(client):
     with schema_context("national"):
         national = {r.uid: r.title for r in Record.objects.filter(is_local=True, kind="resource", status="live")}
     with schema_context("liaoning"):
-        copies = Record.objects.filter(is_local=False, subscription__isnull=False)
+        copies = Record.objects.filter(is_local=False, subscription__isnull=False, kind="resource")
         assert {c.uid for c in copies} == set(national) and national
         page = ResourcePage.objects.live().get(uid=next(iter(national)))
         assert page.get_parent().slug == "resources"
