@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('federation', '0003_original_url_of_pulled_copies'),
+        ('federation', '0004_registered_addresses'),
     ]
 
     operations = [
