@@ -319,7 +319,7 @@ def validate(envelope, *, bases: list[str] | None = None) -> dict:
         raise EnvelopeError("updated_at: must not lie in the future")
     _when(envelope.get("published_at"), "published_at")
     _check_payload_values(payload)
-    _check_addresses(envelope, bases)
+    check_addresses(envelope, bases)
     _sanitise_body(payload)
     envelope.setdefault("assets", [])
     envelope["content_hash"] = content_hash(envelope)
@@ -383,7 +383,7 @@ def _check_payload_values(payload: dict) -> None:
         raise EnvelopeError(str(exc)) from None
 
 
-def _check_addresses(envelope: dict, bases: list[str] | None) -> None:
+def check_addresses(envelope: dict, bases: list[str] | None) -> None:
     """canonical_url, origin.base_url and every asset URL: http(s), on the registered base."""
     from . import untrusted
 

@@ -440,12 +440,16 @@ def receive(envelope: dict, key: InboundKey, *, bases: list[str] | None = None) 
         "version": version if isinstance(version, int) and abs(version) <= 2**63 else None,
     }
     try:
-        envelope = env.validate(envelope, bases=registered_bases_of_key(key) if bases is None else bases)
+        envelope = env.validate(envelope)
     except env.EnvelopeError as exc:
         return result | {"outcome": "rejected", "message": str(exc)}
     origin = envelope["origin"]
     if origin["code"] != key.origin_code:
         return result | {"outcome": "rejected", "message": "origin.code does not match the signing key's site"}
+    try:  # the key's site is the origin: its URLs must be on that site's registered address
+        env.check_addresses(envelope, registered_bases_of_key(key) if bases is None else bases)
+    except env.EnvelopeError as exc:
+        return result | {"outcome": "rejected", "message": str(exc)}
     # The catalogue identifier is ours to assign, whatever the sender wrote.
     envelope["catalogue_id"] = env.catalogue_id(key.origin_code, envelope["kind"], envelope["uid"])
     envelope["origin"] = {**origin, "slug": key.origin_slug, "name": key.origin_name}

@@ -313,3 +313,9 @@ def test_subscriptions_still_import_clean_items(zhejiang):
     counts = pull.sync_subscription(subscription)
     assert counts["created"] >= 1 and counts["failed"] == 0
     assert Subscription.objects.get(pk=subscription.pk).last_error == ""
+
+
+def test_a_key_of_another_site_is_told_the_origin_does_not_match_before_any_url_check(client):
+    key = _key(origin_code="510000", slug="sichuan", name="四川文化云")
+    result = push(client, _envelope(), key=key)[0]
+    assert result["outcome"] == "rejected" and "origin.code does not match" in result["message"]
