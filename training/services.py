@@ -45,7 +45,7 @@ from .models import (
 )
 
 COMPLETE_FRACTION = 0.9
-MAX_REPORT_SECONDS = 30  # the player reports every 10 s; one report never credits more than this
+MAX_REPORT_SECONDS = 15  # the player reports every 10 s; one report never credits more than this
 SUBMIT_GRACE_SECONDS = 5  # network delay allowed on a quiz submitted at the last second
 
 

@@ -61,7 +61,15 @@
   }
 
   video.addEventListener("playing", function () { stretchStart = video.currentTime; lastPosition = video.currentTime; });
-  video.addEventListener("timeupdate", function () { if (!video.seeking) lastPosition = video.currentTime; });
+  video.addEventListener("timeupdate", function () {
+    var here = video.currentTime;
+    // A jump (a seek that completed before its "seeking" event) ends the stretch where playback was.
+    if (stretchStart !== null && Math.abs(here - lastPosition) > 2) {
+      if (lastPosition > stretchStart) send(stretchStart, lastPosition);
+      stretchStart = video.paused ? null : here;
+    }
+    if (!video.seeking) lastPosition = here;
+  });
   video.addEventListener("pause", function () {
     if (stretchStart !== null && lastPosition > stretchStart) send(stretchStart, lastPosition);
     stretchStart = null;
