@@ -153,9 +153,13 @@ def ensure_search_tenant(target: int, seed: int, rebuild: bool) -> None:
     """Build (or finish building) the tenant; reuse it as it is when it already has the pages."""
     from django.core.management import call_command
     from django_tenants.utils import schema_context
+    from serve import prepare_platform
 
     from cms_pages.models import NewsPage
+    from core.chinese import INDEX_VERSION
+    from tenants.models import CultureSite
 
+    prepare_platform()  # a fresh database: the public schema first
     if rebuild and tenant_exists():
         drop_tenant()
         print(f"--rebuild: dropped tenant {TENANT_SLUG}")
@@ -167,10 +171,12 @@ def ensure_search_tenant(target: int, seed: int, rebuild: bool) -> None:
     with schema_context(TENANT_SLUG):
         added, seconds = create_pages(target, seed)
         indexing = 0.0
-        if added or indexed_pages() < NewsPage.objects.count():
+        stale = CultureSite.objects.filter(schema_name=TENANT_SLUG, search_index_version__lt=INDEX_VERSION).exists()
+        if added or stale or indexed_pages() < NewsPage.objects.count():
             start = time.perf_counter()
             call_command("wagtail_update_index", verbosity=0)
             indexing = time.perf_counter() - start
+            CultureSite.objects.filter(schema_name=TENANT_SLUG).update(search_index_version=INDEX_VERSION)
         pages, entries = NewsPage.objects.count(), indexed_pages()
     if not (created or added or indexing):
         print(f"tenant {TENANT_SLUG}: reused ({pages} news pages, {entries} index entries); --rebuild to build again")

@@ -2,9 +2,9 @@
 
 Read-only queries over `federation.Record` in the national schema: every item provinces and cities
 pushed, plus the national site's own. Chinese search works as the site search does (decision
-0007): the record's `search_text` is jieba-segmented when it is stored, the query is segmented
-with the same `core.chinese.segment`, and PostgreSQL matches them with the `simple` text search
-configuration (all words must match).
+0007, docs/search.md): the record's `search_text` holds jieba's words and the character bigrams
+(`core.chinese.segment`) when it is stored, the query's words (`core.chinese.parse_query`) must
+each occur, as a whole word or as adjacent bigrams.
 
 Only the national site has a catalogue; on other sites the views answer 404 (see
 docs/federation.md, "Catalogue").
@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.db.models.fields.json import KT
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
-from core.chinese import segment
+from core.chinese import QueryWord, parse_query, tsquery, whole_word_tsquery
 
 from .models import Record
 
@@ -70,14 +70,33 @@ def is_catalogue_site() -> bool:
 
 
 def _words(query: str) -> list[str]:
-    return sorted(set(segment(query).split()), key=len, reverse=True)
+    return [word.text for word in parse_query(query)]
 
 
 def _highlight(text: str, words: list[str]) -> SafeString:
     from cms_pages.search import highlight
 
-    # jieba splits "广场舞" into 广场 + 舞: adjacent matches read as one ("<mark>广场舞</mark>").
-    return mark_safe(highlight(text, words).replace("</mark><mark>", ""))  # noqa: S308 - escaped by highlight
+    return highlight(text, words)
+
+
+def matching_records(queryset, words: list[str]):
+    """Records where every query word occurs (core.chinese), best first: the words in the title,
+    then as whole words, then PostgreSQL's rank. Adds the `title_hits`, `whole_words`, `rank`
+    annotations; the caller orders."""
+    query_words = [QueryWord(w) for w in words]
+    matches = SearchQuery(tsquery(query_words), config="simple", search_type="raw")
+    whole = SearchQuery(" & ".join(whole_word_tsquery(w) for w in query_words), config="simple", search_type="raw")
+    vector = SearchVector("search_text", config="simple")
+    title_hits = sum((Case(When(title__icontains=w, then=1), default=0) for w in words), Value(0))
+    return (
+        queryset.annotate(found=vector)
+        .filter(found=matches)
+        .annotate(
+            title_hits=title_hits,
+            whole_words=Case(When(found=whole, then=1), default=0),
+            rank=SearchRank(vector, matches),
+        )
+    )
 
 
 def _parse_when(value) -> datetime.datetime | None:
@@ -240,10 +259,8 @@ def search_catalogue(params, page_number: str | int = 1) -> CatalogueOutcome:
 
     order = ["-origin_updated_at", "-seq"]
     if words:
-        tsquery = SearchQuery(" ".join(words), config="simple", search_type="plain")
-        vector = SearchVector("search_text", config="simple")
-        queryset = queryset.annotate(found=vector).filter(found=tsquery).annotate(rank=SearchRank(vector, tsquery))
-        order = [F("rank").desc(), *order]
+        queryset = matching_records(queryset, words)
+        order = [F("title_hits").desc(), F("whole_words").desc(), F("rank").desc(), *order]
     outcome.filtered = bool(words or origin or kind or category or date_from or date_to)
     paginator = Paginator(queryset.order_by(*order), PAGE_SIZE)
     outcome.page_obj = paginator.get_page(page_number)
@@ -334,3 +351,31 @@ def record_metadata(record: Record) -> list[tuple[str, str]]:
             rows.append(("新闻来源", str(payload["source"])))
     rows.append(("版本", str(record.version)))
     return rows
+
+
+@dataclass
+class CatalogueHits:
+    cards: list[CatalogueCard]
+    total: int
+
+
+def search_for_site_search(query: str, limit: int) -> CatalogueHits:
+    """The best catalogue items from other sites for the national site's own search box."""
+    from django_tenants.utils import get_tenant_model
+
+    words = _words(query)
+    if not words:
+        return CatalogueHits(cards=[], total=0)
+    own_code = (
+        get_tenant_model()
+        .objects.filter(schema_name=connection.schema_name)
+        .values_list("region_code", flat=True)
+        .first()
+    )
+    queryset = matching_records(_cards_queryset(), words)
+    if own_code:
+        queryset = queryset.exclude(origin_code=own_code)
+    order = [F("title_hits").desc(), F("whole_words").desc(), F("rank").desc(), "-origin_updated_at", "-seq"]
+    total = queryset.count()
+    cards = _cards(queryset.order_by(*order)[:limit], words, categories_by_kind()) if total else []
+    return CatalogueHits(cards=cards, total=total)

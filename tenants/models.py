@@ -20,6 +20,9 @@ class CultureSite(TenantMixin):
     region_code = models.CharField("行政区划代码", max_length=6, blank=True)
     is_active = models.BooleanField("启用", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The search index segmentation (core.chinese.INDEX_VERSION) this site's index was built with:
+    # `make run` rebuilds the index of every site behind (tenants.services.refresh_search_indexes).
+    search_index_version = models.PositiveIntegerField(default=0, editable=False)
 
     # Schemas are created by tenants.services (clone of the template, outside any
     # transaction) and never dropped implicitly.

@@ -352,6 +352,29 @@ def sync_default_roles() -> list[str]:
     return schemas
 
 
+def refresh_search_indexes(stdout=None) -> list[str]:
+    """Rebuild the search index of every site indexed with an older segmentation
+    (core.chinese.INDEX_VERSION); run by `make run` and the `refresh_search_indexes` command.
+
+    One query when every site is current; a site is marked current only after its index is
+    rebuilt, so an interrupted run continues where it stopped. Returns the schemas rebuilt.
+    """
+    from core.chinese import INDEX_VERSION
+
+    stale = list(
+        CultureSite.objects.filter(kind__in=CultureSite.SERVED_KINDS, search_index_version__lt=INDEX_VERSION)
+        .order_by("region_code", "schema_name")
+        .values_list("schema_name", flat=True)
+    )
+    for schema in stale:
+        if stdout is not None:
+            stdout.write(f"rebuilding the search index of {schema}...")
+        with schema_context(schema):
+            call_command("wagtail_update_index", verbosity=0)
+        CultureSite.objects.filter(schema_name=schema).update(search_index_version=INDEX_VERSION)
+    return stale
+
+
 def _ensure_site_locales() -> None:
     """Every site starts with zh-Hans (the default), English and Traditional Chinese."""
     from wagtail.models import Locale

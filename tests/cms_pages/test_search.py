@@ -106,3 +106,51 @@ def test_bad_search_input_gets_a_chinese_message(client, params, message):
 def test_markup_in_the_query_is_escaped(client, indexed):
     html = client.get("/search/", {"q": "<script>alert(1)</script>广场舞"}, HTTP_HOST=ZJ).content.decode()
     assert "<script>alert(1)</script>" not in html
+
+
+def test_filters_work_without_a_keyword(client, indexed):
+    response = client.get("/search/", {"category": "tradition"}, HTTP_HOST=ZJ)
+    assert response.status_code == 200
+    found = titles(response)
+    assert "非物质文化遗产（非遗）展演" in found
+    assert "全国广场舞展演活动" not in found
+    assert titles(client.get("/search/", {"type": "activity"}, HTTP_HOST=ZJ))[0] == "全国广场舞展演活动"  # newest first
+
+
+def test_results_come_before_the_folded_filters(client, indexed):
+    html = client.get("/search/", {"q": "广场舞"}, HTTP_HOST=ZJ).content.decode()
+    assert html.index('class="search-results"') < html.index('<details class="search-filters"')
+    assert '<details class="search-filters">' in html  # folded when no filter is set
+    html = client.get("/search/", {"q": "广场舞", "type": "activity"}, HTTP_HOST=ZJ).content.decode()
+    assert '<details class="search-filters" open>' in html
+
+
+def test_a_word_cut_wrongly_by_jieba_is_still_found(client, indexed):
+    with schema_context("zhejiang"):
+        news = ActivityIndexPage.objects.get()
+        news.add_child(
+            instance=ActivityPage(
+                title="浙江非遗传承人走进社区",
+                slug="feiyi-chuanchengren",
+                start=timezone.now() + timezone.timedelta(days=3),
+                end=timezone.now() + timezone.timedelta(days=3, hours=2),
+            )
+        ).save_revision().publish()
+        call_command("wagtail_update_index", verbosity=0)
+    assert "浙江非遗传承人走进社区" in titles(client.get("/search/", {"q": "非遗"}, HTTP_HOST=ZJ))
+
+
+def test_national_search_covers_the_catalogue_with_the_origin(client):
+    from federation import services as federation_services
+    from tests.federation.conftest import new_resource, quiet_push_policy
+
+    with schema_context("zhejiang"):
+        quiet_push_policy()
+        new_resource("浙江剪纸非遗精品图集")
+        assert federation_services.deliver_pending()["dead"] == 0
+    html = client.get("/search/", {"q": "剪纸"}, HTTP_HOST="national.culture.localhost").content.decode()
+    assert "国家资源服务总目录中的结果" in html
+    section = html[html.index("国家资源服务总目录中的结果") :]
+    assert "<mark>剪纸</mark>" in section and "来源：浙江文化云" in section
+    # A province's own search does not include the national catalogue.
+    assert "国家资源服务总目录中的结果" not in client.get("/search/", {"q": "剪纸"}, HTTP_HOST=ZJ).content.decode()
