@@ -24,6 +24,7 @@ from functools import partial
 from http.cookies import SimpleCookie
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.http import HttpResponse
@@ -155,6 +156,14 @@ def _hit_response(content: bytes, headers: list[tuple[str, str]]) -> HttpRespons
     return response
 
 
+MESSAGE_COOKIE = CookieStorage.cookie_name  # Django's flash messages, when they fit in a cookie
+
+
+def _personal_cookies(cookies) -> bool:
+    """A session, or a flash message waiting to be shown: the page is not the shared one."""
+    return settings.SESSION_COOKIE_NAME in cookies or MESSAGE_COOKIE in cookies
+
+
 class PageCacheMiddleware:
     """First in MIDDLEWARE: answers hits before anything else runs, stores what the whole stack made."""
 
@@ -166,6 +175,7 @@ class PageCacheMiddleware:
             settings.PAGE_CACHE_SECONDS <= 0
             or request.method not in SAFE_METHODS
             or settings.SESSION_COOKIE_NAME in request.COOKIES
+            or MESSAGE_COOKIE in request.COOKIES  # a flash message waits to be shown
         ):
             return self.get_response(request)
         stored = lookup(request.get_host(), request.get_full_path())
@@ -225,7 +235,7 @@ class PageCacheASGI:
                 cookie = value.decode("latin-1")
             elif name == b"x-forwarded-host" and settings.USE_X_FORWARDED_HOST:
                 return None  # Django picks the host from proxies' headers: let it
-        if not host or (cookie and settings.SESSION_COOKIE_NAME in SimpleCookie(cookie)):
+        if not host or (cookie and _personal_cookies(SimpleCookie(cookie))):
             return None
         # As Django's request.get_full_path() spells it, so both levels share entries.
         path = escape_uri_path(scope.get("root_path", "") + scope["path"])

@@ -85,3 +85,17 @@ def serve_tenant_media(request, schema: str, path: str):
     response = FileResponse(target.open("rb"), content_type=content_type or "application/octet-stream")
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def restricted_page_login(request):
+    """Wagtail's own sign-in for restricted pages (/_util/login/) → the themed sign-in, which
+    offers single sign-on on sites under their own domain; `next` is kept (a local path only)."""
+    from django.shortcuts import redirect
+    from django.urls import reverse
+    from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    url = reverse("login")
+    return redirect(f"{url}?{urlencode({'next': target})}" if target else url)
