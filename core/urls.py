@@ -30,13 +30,15 @@ urlpatterns = [
         name="site_privacy",
     ),
     path("", include("training.urls")),
+    path("_util/login/", views.restricted_page_login, name="restricted_page_login"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("search/", cms_views.search, name="search"),
     path("rss.xml", NewsFeed(), name="news_feed"),
     re_path(r"^media/(?P<schema>[a-z0-9_]+)/(?P<path>.+)$", views.serve_tenant_media, name="tenant_media"),
 ] + i18n_patterns(
     # Pages per language: zh-Hans at /, others under their prefix (/en/, /zh-hant/, /bo/ ...).
+    # Search too: /en/search/ searches the English pages, with the page chrome in English.
+    path("search/", cms_views.search, name="search"),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -97,6 +97,13 @@ def is_national_schema() -> bool:
     return get_tenant_model().objects.filter(schema_name=connection.schema_name, kind="national").exists()
 
 
+def _is_original_language(page) -> bool:
+    """Translations (zh-Hant, English ...) stay on their site: the catalogue holds the original."""
+    from django.conf import settings
+
+    return not page.locale_id or page.locale.language_code == settings.LANGUAGE_CODE
+
+
 def record_local_change(page, status: str) -> Record | None:
     """Bring this site's catalogue record of `page` up to date and queue its delivery.
 
@@ -106,7 +113,7 @@ def record_local_change(page, status: str) -> Record | None:
     new version (delivered, or delivered as a withdrawal).
     """
     kind = env.kind_of(page)
-    if kind is None:
+    if kind is None or not _is_original_language(page):
         return None
     with transaction.atomic():
         lock_records()

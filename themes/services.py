@@ -74,16 +74,48 @@ def branding_for_request(request) -> Branding | None:
 
 
 def navigation_entries(site: Site) -> list[dict]:
-    """The site's main navigation: live pages under its home page marked "show in menus".
+    """The site's main navigation: live pages under its home page marked "show in menus", in the
+    language being read (the home page's translation, when there is one).
 
-    Cached per tenant; dropped with the tenant's cached pages whenever content changes.
+    Cached per tenant and language; dropped with the tenant's cached pages whenever content changes.
     """
+    from django.utils.translation import get_language
+
     from core.page_cache import content_version
 
-    key = f"themes:navigation:{site.pk}:{content_version()}"
+    key = f"themes:navigation:{site.pk}:{get_language()}:{content_version()}"
     entries = cache.get(key)
     if entries is None:
-        pages = site.root_page.get_children().live().in_menu().public().only("id", "title", "url_path", "path")
+        home = site.root_page.localized
+        pages = home.get_children().live().in_menu().public().only("id", "title", "url_path", "path")
         entries = [{"title": page.title, "url": page.get_url()} for page in pages]
         cache.set(key, entries, SITE_SWITCHER_SECONDS)
     return entries
+
+
+def page_languages(page, request) -> dict:
+    """The page's language and its live translations (code, own name, URL), cached per tenant and
+    content version: `<html lang>`, the hreflang alternates and the language switcher read it."""
+    from django.conf import settings
+
+    from core.page_cache import content_version
+
+    key = f"themes:languages:{page.pk}:{content_version()}"
+    languages = cache.get(key)
+    if languages is None:
+        names = dict(settings.WAGTAIL_CONTENT_LANGUAGES)
+        translations = page.get_translations(inclusive=True).live().public().select_related("locale")
+        links = [
+            {
+                "code": p.locale.language_code,
+                "name": names.get(p.locale.language_code, p.locale.language_code),
+                "url": p.get_url(request=request),
+                "full_url": p.get_full_url(request=request),
+                "pk": p.pk,
+            }
+            for p in translations.order_by("locale_id")
+        ]
+        own = next((link for link in links if link["pk"] == page.pk), None)
+        languages = {"language": own["code"] if own else settings.LANGUAGE_CODE, "links": links}
+        cache.set(key, languages, SITE_SWITCHER_SECONDS)
+    return languages

@@ -78,6 +78,7 @@ TENANT_APPS = [
     "certificates",
     "bookings",
     "training",
+    "languages",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -119,7 +120,8 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-level overrides of third-party templates (the admin's 文化云 branding).
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -275,6 +277,9 @@ LANGUAGES = [
 ]
 DEFAULT_SITE_LANGUAGES = ["zh-hans", "en", "zh-hant"]
 WAGTAIL_I18N_ENABLED = True
+# wagtail-localize's "machine translate" button: Simplified → Traditional Chinese with OpenCC
+# (the languages app also keeps every zh-Hant page in sync on publish).
+WAGTAILLOCALIZE_MACHINE_TRANSLATOR = {"CLASS": "languages.machine_translator.OpenCCTranslator", "OPTIONS": {}}
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
@@ -352,6 +357,9 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend", "accounts.oidc.Cu
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/me/"
 WAGTAILADMIN_LOGIN_URL = "login"
+# A page restricted to signed-in users sends visitors to the themed sign-in (with single sign-on
+# on sites under their own domain), not to Wagtail's bare /_util/login/ form.
+WAGTAIL_FRONTEND_LOGIN_URL = "login"
 # Lock an account (and an IP address) for LOGIN_LOCKOUT_SECONDS after LOGIN_MAX_FAILURES failures.
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", str(15 * 60)))

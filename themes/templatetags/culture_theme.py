@@ -81,25 +81,43 @@ def site_switcher(context):
     return {"national": national, "provinces": provinces, "current_pk": getattr(current, "pk", None)}
 
 
-@register.inclusion_tag("themes/language_switcher.html", takes_context=True)
-def language_switcher(context):
-    """Links to the live translations of the current page (one query), in each language's own name."""
-    from django.conf import settings
+@register.simple_tag(takes_context=True)
+def page_languages(context) -> dict:
+    """{"language": the page's own language, "links": its live translations} (themes.services)."""
+    from themes.services import page_languages as languages_of
 
     page = context.get("page")
-    if page is None:
+    if page is None or not getattr(page, "pk", None):
+        return {"language": None, "links": []}
+    return languages_of(page, context.get("request"))
+
+
+@register.inclusion_tag("themes/language_switcher.html", takes_context=True)
+def language_switcher(context):
+    """Links to the live translations of the current page, each in its language's own name; on
+    pages that are not Wagtail pages (search), the same path in each language of the site."""
+    from django.conf import settings
+    from django.urls import translate_url
+    from django.utils.translation import get_language
+    from wagtail.models import Locale
+
+    current = get_language()
+    page = context.get("page")
+    if page is not None and getattr(page, "pk", None):
+        languages = page_languages(context)
+        links = [{**link, "current": link["pk"] == page.pk} for link in languages["links"]]
+        return {"links": links if len(links) > 1 else []}
+    request = context.get("request")
+    if request is None:
         return {"links": []}
     names = dict(settings.WAGTAIL_CONTENT_LANGUAGES)
-    translations = page.get_translations(inclusive=True).live().select_related("locale").order_by("locale_id")
-    links = [
-        {
-            "code": p.locale.language_code,
-            "name": names.get(p.locale.language_code, p.locale.language_code),
-            "url": p.get_url(request=context.get("request")),
-            "current": p.pk == page.pk,
-        }
-        for p in translations
-    ]
+    path = request.get_full_path()
+    links = []
+    for code in Locale.objects.order_by("pk").values_list("language_code", flat=True):
+        url = translate_url(path, code)
+        if code != current and url == path:
+            continue  # this view has no version in that language
+        links.append({"code": code, "name": names.get(code, code), "url": url, "current": code == current})
     return {"links": links if len(links) > 1 else []}
 
 

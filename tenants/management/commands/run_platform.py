@@ -15,6 +15,7 @@ from django_tenants.utils import get_public_schema_name
 
 from core.page_cache import forget_pages_kept_on_disk
 from core.urls_util import site_url
+from languages.demo import provision_languages
 from tenants import services
 from tenants.demo import demo_logins, provision_demo
 from tenants.models import CultureSite
@@ -32,6 +33,10 @@ class Command(BaseCommand):
         started = time.monotonic()
         self.migrate_what_is_behind()
         provision_demo(stdout=self.stdout)
+        # Not part of provision_demo (the test suite's world stays one language): zh-Hant of every
+        # page, English and Tibetan demo pages (languages/demo.py).
+        provision_languages()
+        services.refresh_search_indexes(stdout=self.stdout)
         forget_pages_kept_on_disk()
         self.stdout.write(f"ready in {time.monotonic() - started:.1f} s")
         if no_serve:
