@@ -174,11 +174,15 @@ def whole_word_tsquery(word: QueryWord) -> str:
 
 
 def query_in_page_script(query: str) -> str:
-    """The query in the script of the pages being searched: Traditional on zh-Hant pages."""
+    """The query in the script of the pages being searched: Traditional on zh-Hant pages,
+    Simplified on zh-Hans pages (廣場舞 typed on a Simplified site finds 广场舞)."""
     from django.utils.translation import get_language
 
-    if (get_language() or "").lower() in ("zh-hant", "zh-tw", "zh-hk"):
-        from core.scripts import to_traditional
+    from core.scripts import to_simplified, to_traditional
 
+    language = (get_language() or "").lower()
+    if language in ("zh-hant", "zh-tw", "zh-hk"):
         return to_traditional(query)
+    if language.startswith("zh"):
+        return to_simplified(query)
     return query

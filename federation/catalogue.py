@@ -23,7 +23,7 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from core.chinese import QueryWord, parse_query, tsquery, whole_word_tsquery
+from core.chinese import QueryWord, parse_query, query_in_page_script, tsquery, whole_word_tsquery
 
 from .models import Record
 
@@ -70,7 +70,7 @@ def is_catalogue_site() -> bool:
 
 
 def _words(query: str) -> list[str]:
-    return [word.text for word in parse_query(query)]
+    return [word.text for word in parse_query(query_in_page_script(query))]
 
 
 def _highlight(text: str, words: list[str]) -> SafeString:

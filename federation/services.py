@@ -99,9 +99,9 @@ def is_national_schema() -> bool:
 
 def _is_original_language(page) -> bool:
     """Translations (zh-Hant, English ...) stay on their site: the catalogue holds the original."""
-    from django.conf import settings
+    from languages.services import is_original_language
 
-    return not page.locale_id or page.locale.language_code == settings.LANGUAGE_CODE
+    return is_original_language(page)
 
 
 def record_local_change(page, status: str) -> Record | None:

@@ -4,13 +4,29 @@ editors through wagtail-localize (docs/languages.md)."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from wagtail.models import Locale, Page
 
 from core.scripts import to_traditional
 
 TRADITIONAL = "zh-hant"
 TOOL_NAME = "OpenCC"
+
+
+_LOCALE_CODES: dict[tuple[str, int], str | None] = {}  # (schema, locale id) → code; a locale keeps its code
+
+
+def is_original_language(page) -> bool:
+    """Whether the page is in the site's original language (zh-Hans), not a translation.
+
+    No query after the first time a locale is seen in a schema (publishing calls this).
+    """
+    if not page.locale_id:
+        return True
+    key = (connection.schema_name, page.locale_id)
+    if key not in _LOCALE_CODES:
+        _LOCALE_CODES[key] = Locale.objects.filter(pk=page.locale_id).values_list("language_code", flat=True).first()
+    return _LOCALE_CODES[key] in (None, settings.LANGUAGE_CODE)
 
 
 def _translation_models():
@@ -69,7 +85,7 @@ def sync_traditional(page: Page) -> Page | None:
                     "field_error": "",
                 },
             )
-        translation.save_target(publish=True)
+        _save_and_publish(source, locale)
     return page.get_translation(locale)
 
 
@@ -112,8 +128,16 @@ def translate_page(page: Page, language: str, strings: dict[str, str]) -> Page |
                 context=segment.context,
                 defaults={"data": text, "translation_type": StringTranslation.TRANSLATION_TYPE_MANUAL},
             )
-        translation.save_target(publish=True)
+        _save_and_publish(source, locale)
     return page.get_translation(locale)
+
+
+def _save_and_publish(source, locale: Locale) -> Page:
+    """The translated page saved from the strings now in translation memory, and published now
+    (wagtail-localize's own publish waits for the outermost commit)."""
+    translated, _ = source.create_or_update_translation(locale, publish=False, fallback=True, copy_parent_pages=True)
+    translated.get_latest_revision().publish()
+    return translated
 
 
 def _is_current(translated: Page, source: Page) -> bool:

@@ -79,6 +79,7 @@ def navigation_entries(site: Site) -> list[dict]:
 
     Cached per tenant and language; dropped with the tenant's cached pages whenever content changes.
     """
+    from django.conf import settings
     from django.utils.translation import get_language
 
     from core.page_cache import content_version
@@ -86,7 +87,9 @@ def navigation_entries(site: Site) -> list[dict]:
     key = f"themes:navigation:{site.pk}:{get_language()}:{content_version()}"
     entries = cache.get(key)
     if entries is None:
-        home = site.root_page.localized
+        home = site.root_page
+        if get_language() != settings.LANGUAGE_CODE:
+            home = home.localized  # the translated home page's sections, when there is one
         pages = home.get_children().live().in_menu().public().only("id", "title", "url_path", "path")
         entries = [{"title": page.title, "url": page.get_url()} for page in pages]
         cache.set(key, entries, SITE_SWITCHER_SECONDS)

@@ -154,3 +154,7 @@ def test_national_search_covers_the_catalogue_with_the_origin(client):
     assert "<mark>剪纸</mark>" in section and "来源：浙江文化云" in section
     # A province's own search does not include the national catalogue.
     assert "国家资源服务总目录中的结果" not in client.get("/search/", {"q": "剪纸"}, HTTP_HOST=ZJ).content.decode()
+
+
+def test_a_query_in_traditional_characters_finds_simplified_pages(client, indexed):
+    assert "全国广场舞展演活动" in titles(client.get("/search/", {"q": "廣場舞"}, HTTP_HOST=ZJ))

@@ -19,15 +19,14 @@ def test_only_sites_behind_are_rebuilt_and_then_marked_current():
     with schema_context("sichuan"):
         IndexEntry.objects.all().delete()
     with schema_context("zhejiang"):
-        zhejiang_entries = IndexEntry.objects.count()
-        IndexEntry.objects.filter(pk__in=IndexEntry.objects.values("pk")[:1]).delete()
+        IndexEntry.objects.all().delete()
 
     assert services.refresh_search_indexes() == ["sichuan"]
 
     with schema_context("sichuan"):
         assert IndexEntry.objects.exists()
     with schema_context("zhejiang"):  # not behind: left alone
-        assert IndexEntry.objects.count() == zhejiang_entries - 1
+        assert not IndexEntry.objects.exists()
     assert CultureSite.objects.get(schema_name="sichuan").search_index_version == INDEX_VERSION
 
 
@@ -36,4 +35,4 @@ def test_nothing_to_do_costs_one_query():
     connection.set_schema_to_public()
     with CaptureQueriesContext(connection) as queries:
         assert services.refresh_search_indexes() == []
-    assert len(queries) == 1
+    assert len([q for q in queries if not q["sql"].startswith("SET search_path")]) == 1
