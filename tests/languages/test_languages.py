@@ -39,8 +39,9 @@ def test_a_simplified_page_gets_a_traditional_version_kept_in_sync(client):
         traditional = services.sync_traditional(article)
         assert traditional.title == "群星獎獲獎節目走進社區"  # converted again
         assert traditional.summary == "觀眾中有許多長者。"  # the editor's correction kept
+        url = traditional.url
 
-    response = client.get(traditional.url, HTTP_HOST=ZJ)
+    response = client.get(url, HTTP_HOST=ZJ)
     html = response.content.decode()
     assert '<html lang="zh-hant"' in html
     assert 'hreflang="zh-hans"' in html and 'hreflang="x-default"' in html
@@ -66,11 +67,11 @@ def test_demo_english_home_and_sections_and_untranslated_pages_say_so(client):
     assert "Zhejiang Culture Cloud" in english
     assert ">Events<" in english and ">News<" in english  # the navigation in English
     assert 'hreflang="zh-hant"' in english
-    # A page without an English version: the Chinese original, saying so, with a link to it.
-    with schema_context("zhejiang"):
+    # A site without English pages: the Chinese original, saying so, with a link to it.
+    with schema_context("sichuan"):
         article = NewsPage.objects.filter(locale__language_code="zh-hans").first()
         path = article.url
-    html = client.get("/en" + path, HTTP_HOST=ZJ).content.decode()
+    html = client.get("/en" + path, HTTP_HOST=SC).content.decode()
     assert '<html lang="zh-hans"' in html
     assert 'class="untranslated-notice"' in html
     assert f'<a href="{path}" lang="zh-Hans"' in html
