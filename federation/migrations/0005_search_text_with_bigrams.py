@@ -16,6 +16,6 @@ def resegment(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("federation", "0003_original_url_of_pulled_copies")]
+    dependencies = [("federation", "0004_registered_addresses")]
 
     operations = [migrations.RunPython(resegment, migrations.RunPython.noop)]
