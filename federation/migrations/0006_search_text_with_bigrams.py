@@ -16,6 +16,6 @@ def resegment(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("federation", "0004_registered_addresses")]
+    dependencies = [("federation", "0005_subscription_courses_set")]
 
     operations = [migrations.RunPython(resegment, migrations.RunPython.noop)]
