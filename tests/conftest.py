@@ -37,6 +37,15 @@ def _public_schema_between_tests():
     connection.set_schema_to_public()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_counters():
+    """Every test starts with no requests counted (the shared Redis outlives a test's transaction)."""
+    from django.core.cache import caches
+
+    caches["shared"].clear()
+    yield
+
+
 def _schemas() -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT nspname FROM pg_namespace")

@@ -1,6 +1,10 @@
 import os
+from pathlib import Path
 
-from .base import *  # noqa: F403
+# The tests' own embedded Redis (core.embedded_redis), apart from a `make run` of the same checkout.
+os.environ.setdefault("CULTURE_REDIS_DIR", str(Path(__file__).resolve().parent.parent.parent / "var" / "redis-test"))
+
+from .base import *  # noqa: E402, F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
