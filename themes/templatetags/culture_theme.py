@@ -64,6 +64,25 @@ def site_branding(context):
     return branding_for_request(request) if request is not None else None
 
 
+@register.simple_tag(takes_context=True)
+def brand_colours_style(context, branding):
+    """The tenant's colours as an inline <style>, allowed by its hash in the Content-Security-Policy.
+
+    The only inline style of public pages (core.security_headers): no 'unsafe-inline' needed.
+    """
+    from django.utils.html import format_html
+
+    from core.security_headers import allow_inline_style
+
+    primary = getattr(branding, "primary_colour", "") or "#B22222"
+    accent = getattr(branding, "accent_colour", "") or "#C8A060"
+    css = format_html(":root {{ --primary: {}; --accent: {}; }}", primary, accent)
+    request = context.get("request")
+    if request is not None:
+        allow_inline_style(request, str(css))
+    return format_html("<style>{}</style>", css)
+
+
 @register.inclusion_tag("themes/site_switcher.html", takes_context=True)
 def site_switcher(context):
     """The switcher between the national site, provinces and cities (as provincial clouds have)."""
