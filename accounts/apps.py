@@ -14,3 +14,5 @@ class AccountsConfig(AppConfig):
         # from the environment or, in development, a key file under var/.
         if settings.OAUTH2_PROVIDER.get("OIDC_ENABLED") and not settings.OAUTH2_PROVIDER.get("OIDC_RSA_PRIVATE_KEY"):
             settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = oidc.rsa_private_key()
+        # `iss` is the platform's configured URL (the README's discovery URL), never the request's Host.
+        settings.OAUTH2_PROVIDER.setdefault("OIDC_ISS_ENDPOINT", oidc.issuer())

@@ -32,19 +32,19 @@ class AccountBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
             return None
-        keys = lockout.throttle_keys(username, lockout.client_ip(request))
-        until = lockout.locked_until(keys)
+        user = find_account(username)
+        attempt = lockout.Attempt(request, username, user)
+        until = attempt.locked_until()
         if until is not None:
             if request is not None:
                 request.login_locked_until = until
             # PermissionDenied stops Django from trying any other backend.
             raise PermissionDenied
-        user = find_account(username)
         if user is None:
             # Spend the same time as a real check, so response time does not reveal accounts.
             get_user_model()().set_password(password)
         elif user.check_password(password) and self.user_can_authenticate(user):
-            lockout.record_success(keys)
+            attempt.succeeded()
             return user
-        lockout.record_failure(keys)
+        attempt.failed()
         return None

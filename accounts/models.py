@@ -80,12 +80,14 @@ class User(TenantScopedPermissionCacheMixin, AbstractUser):
 
 
 class LoginThrottle(models.Model):
-    """Failed sign-ins per account (hashed identifier) and per client address (accounts.lockout)."""
+    """Failed sign-ins per account and address, and per account (accounts.lockout)."""
 
     key = models.CharField(max_length=100, unique=True)
     failures = models.PositiveIntegerField(default=0)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Lock-outs in a row (each one twice as long as the one before, accounts.lockout).
+    lockouts = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = "登录失败计数"

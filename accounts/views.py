@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from . import services
+from . import lockout, services
 from .forms import LoginForm, PersonalDataForm, RegistrationForm
 
 
@@ -29,6 +29,12 @@ class LoginView(auth_views.LoginView):
         # On a tenant's own domain the platform session cannot reach: offer the unified sign-in first.
         context["own_domain"] = shared_cookie_domain(self.request.get_host()) is None
         return context
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # This browser now knows the account: a stranger's failures elsewhere never lock it out.
+        lockout.remember_device(self.request, response, form.get_user())
+        return response
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -92,11 +98,25 @@ def personal_centre(request):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    # The link is built from this request's host, so it opens on the tenant where it was asked for.
+    """The link opens on the tenant where it was asked for, at that tenant's configured URL.
+
+    Never built from the request's Host header (which a client chooses, port and all): from the
+    tenant's primary public URL (core.urls_util.current_site_base_url).
+    """
+
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        from urllib.parse import urlsplit
+
+        from core.urls_util import current_site_base_url
+
+        base_url = current_site_base_url()
+        self.extra_email_context = {"base_url": base_url, "site_label": urlsplit(base_url).hostname}
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -106,6 +126,12 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Holding the mailbox proves ownership: the account-wide lock against strangers is lifted.
+        lockout.forgive_account(form.user)
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

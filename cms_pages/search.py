@@ -89,14 +89,24 @@ def _snippet_source(page, words: list[str]) -> str:
     return text if any(w in text.lower() for w in words) else summary or text
 
 
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+LATEST_DATE = datetime.date(9998, 12, 31)
+
+
 def _parse_date(value: str, label: str, errors: dict[str, str], key: str) -> datetime.date | None:
     if not value:
         return None
     try:
-        return datetime.date.fromisoformat(value)
+        day = datetime.date.fromisoformat(value)
     except ValueError:
         errors[key] = gettext("%(label)s格式不正确，请使用 年-月-日，例如 2026-11-22。") % {"label": label}
         return None
+    # Days at the ends of the calendar (0001-01-01, 9999-12-31) cannot be turned into the
+    # time-zone-aware bounds of a day; nothing was published then anyway.
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        errors[key] = f"{label}超出范围，请填写 {EARLIEST_DATE.year} 年至 {LATEST_DATE.year} 年之间的日期。"
+        return None
+    return day
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:

