@@ -19,13 +19,18 @@ def find_account(identifier: str):
     identifier = (identifier or "").strip()
     if not identifier or len(identifier) > 254:
         return None
+    # An email address or a mobile number signs in only once its owner proved it (a link opened,
+    # a texted code entered): typing someone else's address into an account gains nothing.
     if "@" in identifier:
-        return User.objects.filter(email__iexact=identifier).order_by("pk").first()
+        return User.objects.filter(email__iexact=identifier, email_verified=True).first()
     try:
         mobile = normalize_mobile(identifier)
     except ValidationError:
         return User.objects.filter(username=identifier).first()
-    return find_user_by_mobile(mobile) or User.objects.filter(username=identifier).first()
+    holder = find_user_by_mobile(mobile)
+    if holder is not None and holder.mobile_verified:
+        return holder
+    return User.objects.filter(username=identifier).first()
 
 
 class AccountBackend(ModelBackend):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -75,6 +75,31 @@ class RegistrationForm(forms.Form):
 
 
 class PersonalDataForm(forms.Form):
+    # The mobile number is changed through a texted code (MobileForm / MobileCodeForm), not here.
     real_name = forms.CharField(label="姓名", max_length=60, required=False)
     id_number = forms.CharField(label="身份证号", max_length=40, required=False)
-    mobile = forms.CharField(label="手机号", max_length=40, required=False)
+
+
+class EmailForm(forms.Form):
+    email = forms.CharField(label="新邮箱", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class MobileForm(forms.Form):
+    mobile = forms.CharField(
+        label="新手机号", max_length=40, widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})
+    )
+
+
+class MobileCodeForm(forms.Form):
+    code = forms.CharField(
+        label="短信验证码",
+        max_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class VerifiedPasswordResetForm(PasswordResetForm):
+    """Reset mails go only to addresses their owner proved (a link opened), never to one merely typed in."""
+
+    def get_users(self, email):
+        return (user for user in super().get_users(email) if user.email_verified)

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from accounts.crypto import EncryptedCharField
 from accounts.personal_data import mask_id_number, mask_mobile, mask_name
@@ -40,6 +41,12 @@ class User(TenantScopedPermissionCacheMixin, AbstractUser):
     mobile = EncryptedCharField("手机号", blank=True, default="", editable=False)
     mobile_index = models.CharField("手机号索引", max_length=64, blank=True, default="", editable=False)
 
+    # An email address or mobile number signs in and receives resets only once its owner proved
+    # they hold it (a link mailed to it, a code texted to it: accounts.verification). Changing the
+    # email by any other path (Wagtail's user admin, a shell) makes it unverified again (save()).
+    email_verified = models.BooleanField("邮箱已验证", default=False)
+    mobile_verified = models.BooleanField("手机号已验证", default=False, editable=False)
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         verbose_name = "用户"
@@ -47,6 +54,12 @@ class User(TenantScopedPermissionCacheMixin, AbstractUser):
         # One person, one account: an ID number or phone may belong to one account only.
         # Partial, because most accounts have not filled them in ("").
         constraints = [
+            # A verified email address belongs to one account (any letter case).
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=Q(email_verified=True) & ~Q(email=""),
+                name="accounts_user_verified_email_unique",
+            ),
             models.UniqueConstraint(
                 fields=["id_number_index"],
                 condition=~Q(id_number_index=""),
@@ -58,6 +71,26 @@ class User(TenantScopedPermissionCacheMixin, AbstractUser):
                 name="accounts_user_mobile_index_unique",
             ),
         ]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._email_as_loaded = user.__dict__.get("email")
+        return user
+
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_email_as_loaded", None)
+        changed = loaded is not None and (self.email or "").lower() != (loaded or "").lower()
+        if changed and not getattr(self, "_email_proven", False):
+            self.email_verified = False
+        if not self.email:
+            self.email_verified = False
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "email_verified"}
+        super().save(*args, **kwargs)
+        self._email_as_loaded = self.email
+        self._email_proven = False
 
     def delete(self, *args, **kwargs):
         # Accounts are deactivated, never deleted (accounts.services.deactivate_account): tenants'

@@ -99,7 +99,7 @@ def issuer() -> str:
 
 
 # Claims released per scope; `sub` always.
-CLAIM_SCOPES = {"preferred_username": "profile", "name": "profile", "email": "email"}
+CLAIM_SCOPES = {"preferred_username": "profile", "name": "profile", "email": "email", "email_verified": "email"}
 SUPPORTED_GRANT_TYPES = ["authorization_code", "refresh_token"]
 
 
@@ -113,7 +113,9 @@ class CultureOAuth2Validator(OAuth2Validator):
         claims = {
             "preferred_username": user.get_username(),
             "name": user.first_name or user.get_username(),
-            "email": user.email,
+            # Only an address its owner proved is vouched for.
+            "email": user.email if user.email_verified else "",
+            "email_verified": bool(user.email and user.email_verified),
         }
         return {name: value for name, value in claims.items() if value}
 

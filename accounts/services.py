@@ -70,7 +70,10 @@ def set_personal_data(user, *, real_name: str | None = None, id_number: str | No
     if errors:
         raise ValidationError(errors)
 
-    updates: dict[str, str] = dict(values)
+    updates: dict[str, object] = dict(values)
+    if "mobile" in values:
+        # A number typed in is not a proven one: confirm_mobile sets this after the texted code.
+        updates["mobile_verified"] = False
     for field, (index_field, kind) in PERSONAL_DATA_INDEXES.items():
         if field in values:
             updates[index_field] = blind_index(kind, values[field]) if values[field] else ""
@@ -142,17 +145,22 @@ def register_account(*, password: str, display_name: str = "", email: str = "", 
 
     User = get_user_model()
     email = (email or "").strip().lower()
-    if email and User.objects.filter(email__iexact=email).exists():
+    if email and _verified_email_owner(email) is not None:
         raise ValidationError({"email": "该邮箱已注册，请直接登录或找回密码。"})
-    if mobile and find_user_by_mobile(mobile) is not None:
+    holder = find_user_by_mobile(mobile) if mobile else None
+    if holder is not None and holder.mobile_verified:
         raise ValidationError({"mobile": "该手机号已注册，请直接登录。"})
     with transaction.atomic():
         # The username is neither the phone nor the email: it is shown to staff of every site.
+        # The email is kept unverified until its link is opened; the mobile number is attached
+        # only once its texted code is entered (request_mobile_verification / confirm_mobile).
         user = User(username=f"u{secrets.token_hex(6)}", email=email, first_name=display_name)
         user.set_password(password)
         user.save()
-        if mobile:
-            set_personal_data(user, mobile=mobile)
+    if email:
+        request_email_verification(user, email)
+    if mobile:
+        request_mobile_verification(user, mobile)
     return user
 
 
@@ -196,3 +204,179 @@ def deactivate_account(user) -> None:
         Session.objects.filter(session_key__in=list(keys)).delete()
         AccountSession.objects.filter(user=user).delete()
     user.is_active = False
+
+
+# --- Verified email addresses and mobile numbers -------------------------------------------
+# An address signs in and receives password resets only once its owner proved they hold it:
+# a link mailed to the address, a code texted to the number. A change (on /me/, after
+# registration) takes effect only then, so nobody can attach someone else's address to their
+# own account and take over what that address unlocks.
+
+EMAIL_TOKEN_SALT = "accounts.verify-email"  # noqa: S105 - a signing salt, not a secret
+EMAIL_TOKEN_MAX_AGE = 3 * 24 * 60 * 60
+MOBILE_CODE_SECONDS = 10 * 60
+MOBILE_CODE_ATTEMPTS = 5
+EMAIL_TAKEN = "该邮箱已被其他账号使用。"
+MOBILE_TAKEN = "该手机号已被其他账号使用。"
+
+
+def _verified_email_owner(email: str):
+    return get_user_model().objects.filter(email__iexact=email, email_verified=True).first()
+
+
+def normalise_email(email: str) -> str:
+    from django import forms
+
+    field = forms.EmailField(error_messages={"invalid": "邮箱格式不正确。", "required": "请填写邮箱。"})
+    return field.clean((email or "").strip()).lower()
+
+
+def request_email_verification(user, email: str) -> str:
+    """Mail a verification link to `email` for `user`; the address is used only once it is opened.
+
+    Raises ValidationError({"email": …}) for a malformed address or one another account has proven.
+    Returns the link (for the tests; the person gets it by mail only).
+    """
+    from django.core import signing
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    from core.urls_util import current_site_base_url
+
+    try:
+        email = normalise_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from None
+    owner = _verified_email_owner(email)
+    if owner is not None and owner.pk != user.pk:
+        raise ValidationError({"email": EMAIL_TAKEN})
+    token = signing.dumps({"u": user.pk, "e": email}, salt=EMAIL_TOKEN_SALT)
+    link = current_site_base_url() + reverse("verify_email", args=[token])
+    send_mail(
+        "请验证您的文化云邮箱",
+        f"您好，\n\n请打开下面的链接，确认 {email} 是文化云账号 {user.get_username()} 的邮箱（3 天内有效）：\n\n"
+        f"{link}\n\n验证后可以用这个邮箱登录和找回密码。如果不是您本人操作，请忽略这封邮件。\n\n文化云",
+        None,
+        [email],
+    )
+    return link
+
+
+def confirm_email(token: str):
+    """Open a verification link: the address becomes the account's, verified. Returns the user.
+
+    Raises ValidationError with a Chinese message for an expired, forged or outdated link, or an
+    address another account proved in the meantime.
+    """
+    from django.core import signing
+
+    try:
+        data = signing.loads(token, salt=EMAIL_TOKEN_SALT, max_age=EMAIL_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        raise ValidationError("验证链接无效或已过期，请重新发送验证邮件。") from None
+    User = get_user_model()
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    email = data.get("e") or ""
+    if user is None or not email:
+        raise ValidationError("验证链接无效或已过期，请重新发送验证邮件。")
+    owner = _verified_email_owner(email)
+    if owner is not None and owner.pk != user.pk:
+        raise ValidationError(EMAIL_TAKEN)
+    user.email = email
+    user.email_verified = True
+    user._email_proven = True
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "email_verified"])
+    except IntegrityError:
+        raise ValidationError(EMAIL_TAKEN) from None
+    return user
+
+
+def _mobile_code_key(user) -> str:
+    return f"accounts:mobile-code:{user.pk}"
+
+
+def request_mobile_verification(user, mobile: str) -> None:
+    """Text a six-digit code to `mobile`; the number becomes the account's once the code is entered.
+
+    Raises ValidationError({"mobile": …}) for an invalid number or one another account has proven.
+    """
+    import hashlib
+    import secrets
+
+    from django.core.cache import caches
+
+    from accounts.crypto import encrypt
+
+    try:
+        mobile = normalize_mobile(mobile)
+    except ValidationError as exc:
+        raise ValidationError({"mobile": exc.messages}) from None
+    holder = find_user_by_mobile(mobile)
+    if holder is not None and holder.pk != user.pk and holder.mobile_verified:
+        raise ValidationError({"mobile": MOBILE_TAKEN})
+    code = f"{secrets.randbelow(10**6):06d}"
+    caches["shared"].set(
+        _mobile_code_key(user),
+        {
+            "mobile": encrypt(mobile),
+            "code": hashlib.sha256(f"{user.pk}:{code}".encode()).hexdigest(),
+            "attempts": 0,
+        },
+        MOBILE_CODE_SECONDS,
+    )
+    from notifications.sms import send_sms
+
+    send_sms(mobile, f"【文化云】您的验证码是 {code}，10 分钟内有效。请勿告诉他人。")
+
+
+def pending_mobile(user) -> str:
+    """The number waiting for its code (masked by the caller), or ""."""
+    from django.core.cache import caches
+
+    from accounts.crypto import decrypt
+
+    pending = caches["shared"].get(_mobile_code_key(user))
+    return decrypt(pending["mobile"]) if pending else ""
+
+
+def confirm_mobile(user, code: str):
+    """Enter the texted code: the number becomes the account's, verified. Returns the user.
+
+    Five wrong codes void it. An account that merely typed this number in earlier, without ever
+    proving it, loses it: the number is this person's.
+    """
+    import hashlib
+    import hmac
+
+    from django.core.cache import caches
+
+    from accounts.crypto import decrypt
+
+    cache = caches["shared"]
+    key = _mobile_code_key(user)
+    pending = cache.get(key)
+    if not pending:
+        raise ValidationError({"code": "验证码已过期，请重新获取。"})
+    expected = hashlib.sha256(f"{user.pk}:{(code or '').strip()}".encode()).hexdigest()
+    if not hmac.compare_digest(expected, pending["code"]):
+        pending["attempts"] += 1
+        if pending["attempts"] >= MOBILE_CODE_ATTEMPTS:
+            cache.delete(key)
+            raise ValidationError({"code": "验证码错误次数过多，请重新获取。"})
+        cache.set(key, pending, MOBILE_CODE_SECONDS)
+        raise ValidationError({"code": "验证码不正确。"})
+    mobile = decrypt(pending["mobile"])
+    User = get_user_model()
+    with transaction.atomic():
+        holder = find_user_by_mobile(mobile)
+        if holder is not None and holder.pk != user.pk:
+            if holder.mobile_verified:
+                raise ValidationError({"code": MOBILE_TAKEN})
+            User.objects.filter(pk=holder.pk).update(mobile="", mobile_index="", mobile_verified=False)
+        set_personal_data(user, mobile=mobile)
+        User.objects.filter(pk=user.pk).update(mobile_verified=True)
+    user.mobile_verified = True
+    cache.delete(key)
+    return user

@@ -19,6 +19,10 @@ urlpatterns = [
         "accounts/password/reset/complete/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
     ),
     path("me/", views.personal_centre, name="personal_centre"),
+    path("me/email/", views.change_email, name="change_email"),
+    path("me/mobile/", views.change_mobile, name="change_mobile"),
+    path("me/mobile/confirm/", views.confirm_mobile, name="confirm_mobile"),
+    path("accounts/verify-email/<str:token>/", views.verify_email, name="verify_email"),
     # Unified sign-in through the national account service (for hosts outside the platform domain).
     path("oidc/authenticate/", oidc.AuthenticationRequestView.as_view(), name="oidc_authentication_init"),
     path("oidc/callback/", oidc.AuthenticationCallbackView.as_view(), name="oidc_authentication_callback"),

@@ -12,7 +12,15 @@ from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import lockout, services
-from .forms import LoginForm, PersonalDataForm, RegistrationForm
+from .forms import (
+    EmailForm,
+    LoginForm,
+    MobileCodeForm,
+    MobileForm,
+    PersonalDataForm,
+    RegistrationForm,
+    VerifiedPasswordResetForm,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -71,9 +79,95 @@ def register(request):
         else:
             login(request, user, backend="accounts.backends.AccountBackend")
             services.join_current_site(user)
-            messages.success(request, "注册成功，欢迎加入文化云！")
+            if form.cleaned_data["identifier"].get("mobile"):
+                messages.success(request, "注册成功，欢迎加入文化云！验证码已发送到您的手机，验证后即可用手机号登录。")
+            else:
+                messages.success(request, "注册成功，欢迎加入文化云！验证邮件已发送，验证后即可用邮箱登录和找回密码。")
             return redirect(_safe_next(request, "/me/"))
     return render(request, "accounts/register.html", {"form": form, "next": _safe_next(request, "")})
+
+
+def _contact_context(request, **forms) -> dict:
+    from .personal_data import mask_mobile
+
+    return {
+        "email_form": forms.get("email_form") or EmailForm(),
+        "mobile_form": forms.get("mobile_form") or MobileForm(),
+        "code_form": forms.get("code_form") or MobileCodeForm(),
+        "pending_mobile": mask_mobile(services.pending_mobile(request.user)),
+    }
+
+
+def _personal_centre_page(request, form=None, status=200, **forms):
+    context = {
+        "form": form or PersonalDataForm(),
+        "roles": services.roles_in_current_site(request.user),
+        **_contact_context(request, **forms),
+    }
+    return render(request, "accounts/personal_centre.html", context, status=status)
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@login_required
+def change_email(request):
+    """Ask for a new email address: a link goes to it; it becomes the account's when opened."""
+    if request.method != "POST":
+        return redirect("personal_centre")
+    form = EmailForm(request.POST)
+    if form.is_valid():
+        try:
+            services.request_email_verification(request.user, form.cleaned_data["email"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "验证邮件已发送，请打开邮件中的链接完成验证。")
+            return redirect("personal_centre")
+    return _personal_centre_page(request, email_form=form, status=400)
+
+
+def verify_email(request, token: str):
+    try:
+        services.confirm_email(token)
+    except ValidationError as exc:
+        return render(request, "accounts/verify_email.html", {"error": " ".join(exc.messages)}, status=400)
+    return render(request, "accounts/verify_email.html", {"error": ""})
+
+
+@login_required
+def change_mobile(request):
+    """Ask for a new mobile number: a code is texted to it; it becomes the account's once entered."""
+    if request.method != "POST":
+        return redirect("personal_centre")
+    form = MobileForm(request.POST)
+    if form.is_valid():
+        try:
+            services.request_mobile_verification(request.user, form.cleaned_data["mobile"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "验证码已发送到新手机号，请在 10 分钟内填写。")
+            return redirect("personal_centre")
+    return _personal_centre_page(request, mobile_form=form, status=400)
+
+
+@login_required
+def confirm_mobile(request):
+    if request.method != "POST":
+        return redirect("personal_centre")
+    form = MobileCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.confirm_mobile(request.user, form.cleaned_data["code"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "手机号已验证。")
+            return redirect("personal_centre")
+    return _personal_centre_page(request, code_form=form, status=400)
 
 
 @login_required
@@ -90,11 +184,7 @@ def personal_centre(request):
         else:
             messages.success(request, "个人信息已保存。")
             return redirect("personal_centre")
-    return render(
-        request,
-        "accounts/personal_centre.html",
-        {"form": form, "roles": services.roles_in_current_site(user)},
-    )
+    return _personal_centre_page(request, form=form)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -108,6 +198,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_done")
+    form_class = VerifiedPasswordResetForm
 
     def form_valid(self, form):
         from urllib.parse import urlsplit

@@ -41,6 +41,13 @@ LIMITS = (
     Limit("login", re.compile(r"^/accounts/login/$"), ("POST",), "登录尝试过于频繁", per_tenant=False),
     Limit("register", re.compile(r"^/accounts/register/$"), ("POST",), "注册请求过于频繁", per_tenant=False),
     Limit(
+        "verification",
+        re.compile(r"^/me/(?:email|mobile)/$"),
+        ("POST",),
+        "验证邮件或短信发送过于频繁",
+        per_tenant=False,
+    ),
+    Limit(
         "password_reset",
         re.compile(r"^/accounts/password/reset/$"),
         ("POST",),

@@ -293,6 +293,7 @@ RATE_LIMITS = {
     for name, default in {
         "login": "30/m",
         "register": "10/h",
+        "verification": "5/h",
         "password_reset": "10/h",
         "password_reset_account": "3/h",
         "page_password": "10/m",
@@ -428,6 +429,9 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES[:3]
+# Wagtail's account page must not change the email directly: a new address is verified by a link
+# first (/me/, accounts.services.request_email_verification).
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -36,6 +36,7 @@ def mobile_user():
     user.email = "Editor@ZJ.example.cn"
     user.save()
     set_personal_data(user, mobile="13700002222")
+    User.objects.filter(pk=user.pk).update(email_verified=True, mobile_verified=True)
     return user
 
 
@@ -136,7 +137,7 @@ def test_wagtails_admin_login_is_covered_by_the_same_lock(client, settings):
 def test_a_password_reset_lifts_the_account_lock(client, settings):
     import re
 
-    User.objects.filter(username="liaoning_editor").update(email="editor@ln.example.cn")
+    User.objects.filter(username="liaoning_editor").update(email="editor@ln.example.cn", email_verified=True)
     for n in range(settings.LOGIN_ACCOUNT_MAX_FAILURES):
         fail(type(client)(), "liaoning_editor", f"198.51.100.{n + 1}")
     assert sign_in(type(client)(), "liaoning_editor", "192.0.2.9").status_code == 429

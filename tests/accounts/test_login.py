@@ -24,11 +24,30 @@ def register(client, identifier, host=ZJ, password="Shuxiang-2026!", **extra):
     )
 
 
+def verify_mobile_by_code(client, host=ZJ):
+    from notifications import sms
+
+    code = re.search(r"验证码是 (\d{6})", sms.outbox[-1].text).group(1)
+    return client.post("/me/mobile/confirm/", {"code": code}, HTTP_HOST=host)
+
+
+@pytest.fixture(autouse=True)
+def texts_in_memory(settings):
+    from notifications import sms
+
+    settings.NOTIFICATIONS_SMS_BACKEND = "notifications.sms.MemorySMSBackend"
+    sms.outbox.clear()
+    return sms.outbox
+
+
 def test_register_with_mobile_joins_this_site_only_and_masks_the_number(client):
     response = register(client, "+86 139-1234-5678", display_name="书香")
     assert response.status_code == 302 and response["Location"] == "/me/"
     user = User.objects.get(first_name="书香")
-    assert user.mobile == "13912345678" and user.username.startswith("u")
+    assert user.mobile == "" and user.username.startswith("u")  # attached once the texted code is entered
+    assert verify_mobile_by_code(client).status_code == 302
+    user.refresh_from_db()
+    assert user.mobile == "13912345678" and user.mobile_verified
     with schema_context("zhejiang"):
         assert list(user.groups.values_list("name", flat=True)) == ["成员"]
     with schema_context("sichuan"):
@@ -57,11 +76,14 @@ def test_bad_identifier_is_refused_with_a_message(client, identifier, message):
 
 def test_duplicate_accounts_are_refused(client):
     assert register(client, "13812340000").status_code == 302
+    verify_mobile_by_code(client)
     client.logout()
     before = User.objects.count()
     for identifier, message in [("138 1234 0000", "该手机号已注册"), ("zhejiang_admin@example.cn", None)]:
         if message is None:
-            User.objects.filter(username="zhejiang_admin").update(email="zhejiang_admin@example.cn")
+            User.objects.filter(username="zhejiang_admin").update(
+                email="zhejiang_admin@example.cn", email_verified=True
+            )
             message = "该邮箱已注册"
         response = register(client, identifier.upper() if "@" in identifier else identifier, host=SC)
         assert message in response.content.decode()
@@ -88,6 +110,7 @@ def test_sign_in_with_username_email_or_mobile(client, identifier):
     user.email = "zhejiang@example.cn"
     user.save()
     set_personal_data(user, mobile="13700001111")
+    User.objects.filter(pk=user.pk).update(email_verified=True, mobile_verified=True)
     response = client.post("/accounts/login/", {"username": identifier, "password": DEMO_PASSWORD}, HTTP_HOST=SC)
     assert response.status_code == 302, response.content.decode()
     assert int(client.session["_auth_user_id"]) == user.pk
@@ -130,7 +153,7 @@ def _fail(client, username, host=ZJ, ip="10.0.0.1"):
 
 
 def test_password_reset_link_opens_on_the_tenant_where_it_was_asked_for(client, settings):
-    User.objects.filter(username="sichuan_editor").update(email="editor@sichuan.example.cn")
+    User.objects.filter(username="sichuan_editor").update(email="editor@sichuan.example.cn", email_verified=True)
     response = client.post("/accounts/password/reset/", {"email": "editor@sichuan.example.cn"}, HTTP_HOST=SC)
     assert response.status_code == 302
     assert len(mail.outbox) == 1
@@ -151,7 +174,7 @@ def test_password_reset_link_opens_on_the_tenant_where_it_was_asked_for(client, 
 
 
 def test_expired_reset_link_is_refused(client, settings):
-    User.objects.filter(username="zhejiang_editor").update(email="editor@zj.example.cn")
+    User.objects.filter(username="zhejiang_editor").update(email="editor@zj.example.cn", email_verified=True)
     client.post("/accounts/password/reset/", {"email": "editor@zj.example.cn"}, HTTP_HOST=ZJ)
     path = re.search(r"http://zhejiang.culture.localhost:8000(\S+)", mail.outbox[0].body).group(1)
     settings.PASSWORD_RESET_TIMEOUT = -1
@@ -160,7 +183,7 @@ def test_expired_reset_link_is_refused(client, settings):
 
 
 def test_reset_links_use_the_tenants_configured_url_never_the_request_host_port(client, settings):
-    User.objects.filter(username="zhejiang_editor").update(email="editor@zj.example.cn")
+    User.objects.filter(username="zhejiang_editor").update(email="editor@zj.example.cn", email_verified=True)
     # A Host header with a port of the client's choosing (or a proxy's internal port) ...
     client.post("/accounts/password/reset/", {"email": "editor@zj.example.cn"}, HTTP_HOST=ZJ + ":6666")
     body = mail.outbox[0].body
