@@ -22,6 +22,7 @@ from functools import cache
 from django.conf import settings
 
 from core.database import availability
+from core.security_headers import headers_for_responses_outside_django
 
 # Probes must see the truth at once, not wait behind a queue of page requests.
 UNQUEUED_PATHS = ("/healthz",)
@@ -55,6 +56,7 @@ async def send_unavailable(send, path: str, problem: str) -> None:
                 (b"content-length", str(len(body)).encode()),
                 (b"retry-after", str(settings.RETRY_AFTER_SECONDS).encode()),
                 (b"cache-control", b"no-store"),
+                *headers_for_responses_outside_django(),
             ],
         }
     )

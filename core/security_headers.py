@@ -72,3 +72,25 @@ class CultureCSPMiddleware(CSPMiddleware):
         if hashes:
             parts.update = {**(parts.update or {}), "style-src": list(hashes)}
         return parts
+
+
+def headers_for_responses_outside_django() -> list[tuple[bytes, bytes]]:
+    """The same security headers for what the ASGI layer answers itself (core.admission's 503).
+
+    Those responses never pass the middleware above; they must not go out without the policies.
+    """
+    from csp.utils import build_policy
+    from django.conf import settings
+    from django.http import HttpResponse
+    from django_permissions_policy import PermissionsPolicyMiddleware
+
+    response = PermissionsPolicyMiddleware(lambda request: HttpResponse())(None)
+    headers = [
+        (b"content-security-policy", build_policy().encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", settings.X_FRAME_OPTIONS.encode()),
+        (b"referrer-policy", settings.SECURE_REFERRER_POLICY.encode()),
+    ]
+    if "Permissions-Policy" in response:
+        headers.append((b"permissions-policy", response["Permissions-Policy"].encode()))
+    return headers

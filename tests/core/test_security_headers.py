@@ -166,3 +166,22 @@ def test_oai_until_the_end_of_the_calendar_is_no_upper_bound(client, until):
 def test_a_nul_byte_in_a_media_path_is_a_404(client):
     response = client.get("/media/zhejiang/images/a%00b.jpg", HTTP_HOST=ZJ)
     assert response.status_code == 404
+
+
+def test_the_overload_503_answered_before_django_carries_the_policies():
+    import asyncio
+
+    from core.admission import send_unavailable
+    from core.database import availability
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(send_unavailable(send, "/", availability.BUSY))
+    headers = {name.decode(): value.decode() for name, value in sent[0]["headers"]}
+    assert sent[0]["status"] == 503
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert "camera=()" in headers["permissions-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
