@@ -275,6 +275,9 @@ def accept_invitation(token: str, user) -> Invitation:
         raise ValidationError({"token": "这个邀请发给了其他邮箱，请用被邀请的账号登录。"})
     if invitation.mobile_index and invitation.mobile_index != user.mobile_index:
         raise ValidationError({"token": "这个邀请发给了其他手机号，请用被邀请的账号登录。"})
+    if invitation.mobile_index and not user.mobile_verified:
+        # The link is handed over by the inviter, not texted: the number must be proven on /me/ first.
+        raise ValidationError({"token": "请先在个人中心验证被邀请的手机号，再接受邀请。"})
     for group in invitation.roles.all():
         Membership.objects.get_or_create(user=user, group=group)
     Membership.objects.filter(user=user, group__name=MEMBER).exclude(group__in=invitation.roles.all()).delete()
