@@ -1,4 +1,4 @@
-"""Login protection that cannot be turned against the people it protects (docs/decisions/0012).
+"""Login protection that cannot be turned against the people it protects (docs/decisions/0013).
 
 Checked in the authentication backend, so every way in (our login page, Wagtail's admin login,
 the account service's OIDC login) is covered. Counters are rows in the public schema, shared by
