@@ -124,6 +124,7 @@ class HomePage(Page):
         "cms_pages.StandardPage",
         "cms_pages.LiveStreamPage",
         "cms_pages.CampaignPage",
+        "volunteers.OpportunityIndexPage",
     ]
 
     class Meta:

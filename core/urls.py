@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("certificates.urls")),
     path("", include("bookings.urls")),
+    path("", include("volunteers.urls")),
     # Wagtail's page privacy dialog with "any account" and "members of this site" (docs/privacy.md).
     path(
         "admin/pages/<int:page_id>/privacy/",

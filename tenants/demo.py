@@ -222,3 +222,6 @@ def _seed_demo_content(site: CultureSite, demo: DemoSite) -> None:
         from bookings.demo import seed_bookings
 
         seed_bookings(demo.slug, demo.region_code)  # sessions, bookings in each state, bookable rooms
+        from volunteers.demo import seed_volunteers
+
+        seed_volunteers(demo.name, demo.slug)  # teams, opportunities, shifts, hours, a certificate

@@ -85,6 +85,7 @@ TENANT_APPS = [
     "bookings",
     "training",
     "languages",
+    "volunteers",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -544,3 +545,8 @@ if SENTRY_DSN:
     from core.observability import init_sentry
 
     init_sentry(SENTRY_DSN)
+
+# --- Volunteers -------------------------------------------------------------
+# Row locks around sign-ups (volunteers.services.sign_up). Switched off only by the concurrency
+# test that shows the race they prevent (tests/volunteers/test_concurrency.py); never in production.
+VOLUNTEERS_SIGNUP_LOCKING = env_bool("CULTURE_VOLUNTEERS_SIGNUP_LOCKING", True)
