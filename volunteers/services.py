@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import Count, F, Max, Min, Q, Sum, Window
 from django.utils import timezone
 
-from accounts.personal_data import normalize_mobile, validate_real_name
+from accounts.personal_data import mask_name, normalize_mobile, validate_real_name
 
 from .models import (
     AVAILABILITY_LABELS,
@@ -128,9 +128,14 @@ def is_coordinator(user) -> bool:
         return False
     if user.is_superuser:
         return True
-    from roles.services import role_names_of
+    # Asked several times per request (decorator, page, template): remembered on the user object,
+    # per schema, since one User object may be checked in two tenants in one process.
+    remembered = user.__dict__.setdefault("_volunteer_coordinator", {})
+    if connection.schema_name not in remembered:
+        from roles.services import role_names_of
 
-    return any(role in COORDINATOR_ROLES for role in role_names_of(user))
+        remembered[connection.schema_name] = any(role in COORDINATOR_ROLES for role in role_names_of(user))
+    return remembered[connection.schema_name]
 
 
 def led_team_ids(user) -> set[int]:
@@ -843,11 +848,15 @@ def volunteer_page_context(volunteer: Volunteer) -> dict:
             and signup.checked_in_at is None
             and now <= (signup.shift.starts_at - datetime.timedelta(hours=rules.cancel_deadline_hours))
         )
+    kinds, statuses = dict(HourRecord.Kind.choices), dict(HourRecord.Status.choices)
     history = list(
         HourRecord.objects.filter(volunteer=volunteer)
-        .select_related("shift__opportunity")
-        .order_by("-served_on", "-pk")[:20]
+        .order_by("-served_on", "-pk")
+        .values("served_on", "minutes", "kind", "status", "shift__opportunity__title")[:20]
     )
+    for row in history:
+        row["hours"] = round(row["minutes"] / 60, 1)
+        row["kind_label"], row["status_label"] = kinds[row["kind"]], statuses[row["status"]]
     from certificates import services as certificates
 
     return {
@@ -864,8 +873,20 @@ def volunteer_page_context(volunteer: Volunteer) -> dict:
     }
 
 
+def _masked_rows(rows: list[dict]) -> list[dict]:
+    """Rows read with .values(): the name masked here, the only personal field a list shows."""
+    for row in rows:
+        row["masked_name"] = mask_name(row.pop("real_name", ""))
+    return rows
+
+
 def dashboard_context(user) -> dict:
-    """What waits for the coordinator (or a team leader, for their teams)."""
+    """What waits for the coordinator (or a team leader, for their teams).
+
+    Lists are read as plain values (no page or volunteer objects, one decryption per row):
+    building 80 Wagtail page instances and decrypting every personal field of 50 volunteers
+    cost more than all the queries together (bench/volunteers.py).
+    """
     now = _now()
     coordinator = is_coordinator(user)
     teams = None if coordinator else led_team_ids(user)
@@ -879,30 +900,63 @@ def dashboard_context(user) -> dict:
     short = list(
         shifts.annotate(held=Count("signups", filter=Q(signups__status__in=SignUp.HOLDING)))
         .filter(held__lt=F("capacity"))
-        .select_related("opportunity")
-        .order_by("starts_at")[:30]
+        .order_by("starts_at")
+        .values("pk", "starts_at", "place", "capacity", "held", "opportunity__title")[:30]
     )
     for shift in short:
-        shift.missing = shift.capacity - shift.held
+        shift["missing"] = shift["capacity"] - shift["held"]
+    # The total comes with the first 50 rows (a window count is computed before LIMIT): one query.
+    pending_hours = _masked_rows(
+        list(
+            hours.annotate(total=Window(Count("pk")))
+            .order_by("created_at", "pk")
+            .values(
+                "pk",
+                "minutes",
+                "kind",
+                "reason",
+                "served_on",
+                "total",
+                "volunteer__number",
+                "shift__opportunity__title",
+                real_name=F("volunteer__real_name"),
+            )[:50]
+        )
+    )
+    kinds = dict(HourRecord.Kind.choices)
+    for row in pending_hours:
+        row["hours"] = round(row["minutes"] / 60, 1)
+        row["kind_label"] = kinds.get(row["kind"], row["kind"])
     context = {
         "coordinator": coordinator,
         "short_shifts": short,
-        "pending_hours": list(
-            hours.select_related("volunteer", "shift__opportunity").order_by("created_at", "pk")[:50]
-        ),
-        "pending_hours_count": hours.count(),
-        "pending_signups": list(
-            SignUp.objects.filter(status=SignUp.Status.PENDING, shift__in=shifts)
-            .select_related("volunteer", "shift__opportunity")
-            .order_by("shift__starts_at")[:50]
+        "pending_hours": pending_hours,
+        "pending_hours_count": pending_hours[0]["total"] if pending_hours else 0,
+        "pending_signups": _masked_rows(
+            list(
+                SignUp.objects.filter(status=SignUp.Status.PENDING, shift__in=shifts)
+                .order_by("shift__starts_at")
+                .values(
+                    "pk",
+                    "shift_id",
+                    "shift__starts_at",
+                    "shift__opportunity__title",
+                    real_name=F("volunteer__real_name"),
+                )[:50]
+            )
         ),
     }
     if coordinator:
-        applications = Volunteer.objects.filter(status=Volunteer.Status.PENDING)
-        context["applications"] = list(applications.order_by("applied_at", "pk")[:50])
-        context["applications_count"] = applications.count()
+        applications = list(
+            Volunteer.objects.filter(status=Volunteer.Status.PENDING)
+            .annotate(total=Window(Count("pk")))
+            .order_by("applied_at", "pk")
+            .only("pk", "real_name", "applied_at", "skills")[:50]
+        )
+        context["applications"] = applications
+        context["applications_count"] = applications[0].total if applications else 0
         context["star_distribution"] = star_level_distribution()
-        context["teams"] = list(Team.objects.annotate(members=Count("memberships")))
+        context["teams"] = list(Team.objects.annotate(members=Count("memberships")).only("pk", "name"))
     return context
 
 

@@ -121,8 +121,10 @@ def decline_invitation(request, signup_id: int):
 @login_required
 def check(request):
     """签到 / 签退: by typing the code, or by scanning the QR (which fills in shift and code)."""
-    data = request.POST if request.method == "POST" else request.GET
-    form = CheckForm(data or None, initial={"shift": request.GET.get("shift")})
+    if request.method == "POST":
+        form = CheckForm(request.POST)
+    else:  # from the QR: shift and code filled in, the volunteer confirms with one tap
+        form = CheckForm(initial={"shift": request.GET.get("shift"), "code": request.GET.get("code", "")[:20]})
     result, status = None, 200
     shift_id = request.GET.get("shift") or request.POST.get("shift")
     shift = (
