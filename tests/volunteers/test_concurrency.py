@@ -26,7 +26,10 @@ from tests.live_server import running_server
 ZJ = "zhejiang.culture.localhost"
 PEOPLE = 40
 CAPACITY = 5
-CSRF = "c" * 32  # an unmasked CSRF secret is accepted as the token when cookie and header agree
+CSRF = "c" * 32
+# Past the connection pool, requests queue (core.admission); on a loaded machine the whole burst
+# must queue rather than meet the 503 page, which is not what this test is about.
+PATIENT = {"REQUEST_QUEUE_SECONDS": "300", "DB_POOL_TIMEOUT": "300"}  # an unmasked CSRF secret is accepted as the token when cookie and header agree
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +125,7 @@ def test_without_the_guard_parallel_sign_ups_overfill_the_shift(crowd, django_db
         db_name = connection.settings_dict["NAME"]
     shift = _new_shift(page, django_db_blocker)
     with running_server(
-        db_name, env={"CULTURE_VOLUNTEERS_SIGNUP_LOCKING": "0"}, label="volunteers-race-unguarded"
+        db_name, env={**PATIENT, "CULTURE_VOLUNTEERS_SIGNUP_LOCKING": "0"}, label="volunteers-race-unguarded"
     ) as server:
         statuses = _burst(server, shift.pk, sessions)
         assert set(statuses) <= {302, 303}, server.log()[-3000:]
@@ -136,7 +139,7 @@ def test_with_the_guard_parallel_sign_ups_fill_the_shift_exactly(crowd, django_d
     with django_db_blocker.unblock():
         db_name = connection.settings_dict["NAME"]
     shift = _new_shift(page, django_db_blocker)
-    with running_server(db_name, label="volunteers-race-guarded") as server:
+    with running_server(db_name, env=PATIENT, label="volunteers-race-guarded") as server:
         statuses = _burst(server, shift.pk, sessions)
         assert set(statuses) <= {302, 303}, server.log()[-3000:]
     assert _held(shift.pk, django_db_blocker) == CAPACITY
