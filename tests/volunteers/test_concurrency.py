@@ -26,10 +26,10 @@ from tests.live_server import running_server
 ZJ = "zhejiang.culture.localhost"
 PEOPLE = 40
 CAPACITY = 5
-CSRF = "c" * 32
+CSRF = "c" * 32  # an unmasked CSRF secret is accepted as the token when cookie and header agree
 # Past the connection pool, requests queue (core.admission); on a loaded machine the whole burst
 # must queue rather than meet the 503 page, which is not what this test is about.
-PATIENT = {"REQUEST_QUEUE_SECONDS": "300", "DB_POOL_TIMEOUT": "300"}  # an unmasked CSRF secret is accepted as the token when cookie and header agree
+PATIENT = {"REQUEST_QUEUE_SECONDS": "300", "DB_POOL_TIMEOUT": "300"}
 
 
 @pytest.fixture(scope="module")
