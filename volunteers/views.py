@@ -125,7 +125,7 @@ def check(request):
         form = CheckForm(request.POST)
     else:  # from the QR: shift and code filled in, the volunteer confirms with one tap
         form = CheckForm(initial={"shift": request.GET.get("shift"), "code": request.GET.get("code", "")[:20]})
-    result, status = None, 200
+    result, status, not_found = None, 200, ""
     shift_id = request.GET.get("shift") or request.POST.get("shift")
     shift = (
         Shift.objects.select_related("opportunity").filter(pk=shift_id).first()
@@ -151,12 +151,18 @@ def check(request):
         else:
             status = 400
     elif shift_id and shift is None:
-        form.add_error(None, "找不到这个服务时段（请确认在正确的站点签到）。")
+        not_found = "找不到这个服务时段（请确认在正确的站点签到）。"
         status = 404
     return render(
         request,
         "volunteers/check.html",
-        {"form": form, "result": result, "shift": shift, "via_qr": bool(request.GET.get("code"))},
+        {
+            "form": form,
+            "result": result,
+            "shift": shift,
+            "via_qr": bool(request.GET.get("code")),
+            "not_found": not_found,
+        },
         status=status,
     )
 
