@@ -30,7 +30,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView, UserInfoView
 
-from core.urls_util import site_url
+from core.urls_util import domain_url, site_url
 
 CALLBACK_PATH = "/oidc/callback/"
 _ENDPOINT_PATHS = {
@@ -211,7 +211,7 @@ def site_callback_urls() -> list[str]:
 
     platform = settings.PLATFORM_DOMAIN
     hosts = Domain.objects.exclude(domain=platform).exclude(domain__endswith="." + platform)
-    return sorted(site_url(d.domain, CALLBACK_PATH) for d in hosts.filter(tenant__is_active=True))
+    return sorted(domain_url(d, CALLBACK_PATH) for d in hosts.filter(tenant__is_active=True))
 
 
 def ensure_site_client():

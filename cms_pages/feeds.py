@@ -1,4 +1,5 @@
-"""RSS of a tenant's news, on the tenant's own host."""
+"""RSS of a tenant's news. Every link in it is on the tenant's primary public URL, whatever host
+the feed was asked on (Django would otherwise prefix relative links with the request's host)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from django.contrib.syndication.views import Feed
 from django.utils import timezone
 from wagtail.models import Site
 
-from .models import NewsPage
+from core.urls_util import public_base_url
+
+from .models import NewsIndexPage, NewsPage
 
 FEED_SIZE = 20
 
@@ -24,7 +27,11 @@ class NewsFeed(Feed):
         return f"{site.site_name} · 新闻动态"
 
     def link(self, site) -> str:
-        return "/news/"
+        index = NewsIndexPage.objects.live().public().order_by("path").first()
+        return index.get_full_url(request=self.request) if index else public_base_url() + "/"
+
+    def feed_url(self, site) -> str:
+        return public_base_url() + "/rss.xml"
 
     def items(self, site):
         return NewsPage.objects.live().public().order_by("-date", "-pk")[:FEED_SIZE]

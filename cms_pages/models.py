@@ -47,7 +47,25 @@ def _check_period(page, start: str = "start", end: str = "end") -> None:
         raise ValidationError({end: "结束时间不能早于开始时间"})
 
 
-class BasePage(Page):
+class PublicUrlMixin:
+    """Full URLs of pages on the tenant's one primary public URL (scheme, host and port).
+
+    Wagtail builds them from its Site's hostname and port, which carry neither the scheme nor the
+    port the platform is really served on, nor the primary domain the operator chose. Canonical
+    links, og:url, the sitemap, feeds and federation envelopes all come through here.
+    """
+
+    def get_url_parts(self, request=None):
+        parts = super().get_url_parts(request)
+        if parts is None:
+            return None
+        from core.urls_util import public_base_url
+
+        site_id, _wagtail_root_url, page_path = parts
+        return site_id, public_base_url(), page_path
+
+
+class BasePage(PublicUrlMixin, Page):
     """Common parts of the content pages (abstract): a summary and a cover image for lists."""
 
     summary = models.TextField("摘要", blank=True, help_text="列表和分享时显示，建议 100 字以内")
@@ -107,7 +125,7 @@ class FederatedMixin(models.Model):
         return self.original_url or self.full_url
 
 
-class HomePage(Page):
+class HomePage(PublicUrlMixin, Page):
     """A tenant's home page: the root of its site tree."""
 
     intro = RichTextField("导语", blank=True)
@@ -183,7 +201,7 @@ class StandardPage(BasePage):
         verbose_name_plural = "普通页面"
 
 
-class IndexPage(Page):
+class IndexPage(PublicUrlMixin, Page):
     """Common parts of the index pages (abstract): an intro and a paginated list of live children."""
 
     intro = RichTextField("导语", blank=True)

@@ -41,7 +41,11 @@ class CultureTenantMiddleware(TenantMainMiddleware):
         key = _host_key(hostname)
         tenant = cache.get(key)
         if tenant is None:
+            from core.urls_util import read_public_address
+
             tenant = super().get_tenant(domain_model, hostname)
+            # Cached with the tenant: absolute URLs written while serving this host cost no query.
+            tenant._public_address = read_public_address(tenant.schema_name)
             cache.set(key, tenant, TENANT_BY_HOST_SECONDS)
         # The template schema is a tenant row only so migrations keep it current;
         # it is never served.

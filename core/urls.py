@@ -5,7 +5,6 @@ from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.auth import require_admin_access
-from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms_pages import admin_views as cms_admin_views
@@ -16,7 +15,7 @@ from core import seo, views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", seo.robots_txt, name="robots_txt"),
-    path("sitemap.xml", sitemap, name="sitemap"),
+    path("sitemap.xml", seo.tenant_sitemap, name="sitemap"),
     path("", include("accounts.urls")),
     path("", include("roles.urls")),
     path("", include("federation.urls")),

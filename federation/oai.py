@@ -81,6 +81,11 @@ DCMI_TYPE_OF_RESOURCE = {
 }
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+# The forms OAI-PMH.xsd gives the arguments (metadataPrefixType, setSpecType) and a URI for an
+# identifier: a value of another form is a badArgument, never a "no such format / set / item".
+_METADATA_PREFIX = re.compile(r"[A-Za-z0-9\-_.!~*'()]+")
+_SET_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*")
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>\"{}|\\^`\x7f]+")
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SUBJECT_SPLIT = re.compile(r"[；;]")
 
@@ -90,7 +95,7 @@ class Repository:
     """The site a request is answered as."""
 
     name: str
-    base_url: str  # the absolute URL of this endpoint, as requested
+    base_url: str  # the absolute URL of this endpoint on the tenant's primary public URL
     identifier: str  # repositoryIdentifier of the oai-identifier scheme
     admin_email: str
     schema: str
@@ -101,22 +106,22 @@ class Repository:
         return self.base_url + CULTURE_SCHEMA_PATH
 
 
-def repository_for(tenant, base_url: str) -> Repository:
-    """The repository a tenant's endpoint answers as (no query: the tenant is the request's)."""
+def repository_for(tenant) -> Repository:
+    """The repository a tenant's endpoint answers as (no query: the tenant is the request's).
+
+    baseURL is on the tenant's primary public URL whatever host the request used, so a harvester
+    that started on another of its domains is led to the one the items' URLs are on."""
+    from tenants.services import absolute_url, contact_email
+
     label = tenant.schema_name.replace("_", "-")
     return Repository(
         name=tenant.name,
-        base_url=base_url,
+        base_url=absolute_url(tenant, "/oai/"),
         identifier=f"{label}.{settings.PLATFORM_DOMAIN}",
-        admin_email=_address_of(settings.DEFAULT_FROM_EMAIL),
+        admin_email=contact_email(tenant),
         schema=tenant.schema_name,
         whole_catalogue=tenant.kind == "national",
     )
-
-
-def _address_of(value: str) -> str:
-    match = re.search(r"<([^>]+)>", value)
-    return (match.group(1) if match else value).strip()
 
 
 def page_size() -> int:
@@ -147,7 +152,7 @@ def respond(repo: Repository, arguments: dict[str, list[str]] | None, now: datet
         # Arguments are valid: the request element echoes them (per the spec, only then).
         request_element.set("verb", verb)
         for name, value in sorted(args.items()):
-            request_element.set(name, value)
+            request_element.set(name, _clean(value))
         body, answered_at = HANDLERS[verb](repo, args, now)
         if answered_at:
             date_element.text = _stamp(answered_at)
@@ -180,6 +185,8 @@ def _check_arguments(arguments: dict[str, list[str]] | None) -> tuple[str, dict[
         if len(values) > 1:
             raise OAIError("badArgument", f"{name}: repeated")
         args[name] = values[0]
+    for name, value in args.items():
+        _check_syntax(name, value)
     if "resumptionToken" in args:
         if len(args) > 1:
             others = ", ".join(sorted(set(args) - {"resumptionToken"}))
@@ -189,6 +196,20 @@ def _check_arguments(arguments: dict[str, list[str]] | None) -> tuple[str, dict[
     if missing:
         raise OAIError("badArgument", f"{', '.join(missing)}: required for {verb}")
     return verb, args
+
+
+def _check_syntax(name: str, value: str) -> None:
+    """badArgument for an empty or malformed value (the schema's forms for each argument)."""
+    if not value.strip():
+        raise OAIError("badArgument", f"{name}: empty")
+    if name == "metadataPrefix" and not _METADATA_PREFIX.fullmatch(value):
+        raise OAIError("badArgument", f"{name}: {value!r} is not a metadata prefix")
+    if name == "set" and not _SET_SPEC.fullmatch(value):
+        raise OAIError("badArgument", f"{name}: {value!r} is not a setSpec")
+    if name == "identifier" and not _IDENTIFIER.fullmatch(value):
+        raise OAIError("badArgument", f"{name}: {value!r} is not an identifier (a URI)")
+    if name in ("from", "until"):
+        _parse_date(name, value)
 
 
 # --- Items and their selection ---------------------------------------------------------------------
@@ -272,6 +293,14 @@ def _date_filter(date_from: str | None, date_until: str | None) -> Q:
 
 def identify(repo: Repository, args: dict, now: datetime):
     earliest = exposed_records(repo).aggregate(m=Min("changed_at"))["m"] or EPOCH
+    # A real item, so a harvester can try GetRecord with it; a well-formed example on an empty site.
+    sample = (
+        exposed_records(repo)
+        .filter(status=Record.Status.LIVE)
+        .order_by("seq")
+        .values_list("catalogue_id", flat=True)[:1]
+    )
+    sample_id = next(iter(sample), None) or "urn:culture:000000:resource:00000000-0000-0000-0000-000000000000"
     body = _element("Identify")
     _sub(body, "repositoryName", repo.name)
     _sub(body, "baseURL", repo.base_url)
@@ -287,7 +316,7 @@ def identify(repo: Repository, args: dict, now: datetime):
         ("scheme", "oai"),
         ("repositoryIdentifier", repo.identifier),
         ("delimiter", ":"),
-        ("sampleIdentifier", f"oai:{repo.identifier}:urn:culture:330000:resource:7d6cf256-4825-483b-be8e-c4aa1148018a"),
+        ("sampleIdentifier", f"oai:{repo.identifier}:{sample_id}"),
     ):
         ET.SubElement(scheme, f"{{{OAI_ID_NS}}}{name}").text = value
     return body, None

@@ -21,7 +21,7 @@ def endpoint(request):
     else:
         query = request.POST if request.method == "POST" else request.GET
         arguments = {name: query.getlist(name) for name in query}
-    repository = oai.repository_for(request.tenant, request.build_absolute_uri(request.path))
+    repository = oai.repository_for(request.tenant)
     return HttpResponse(oai.respond(repository, arguments), content_type=XML)
 
 

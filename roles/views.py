@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from tenants.services import absolute_url
+
 from . import services
 from .models import Invitation
 
@@ -102,7 +104,7 @@ def member_invite(request):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            link = request.build_absolute_uri(reverse("invitation_accept", args=[invitation.token]))
+            link = absolute_url(request.tenant, reverse("invitation_accept", args=[invitation.token]))
             services.send_invitation(
                 invitation, link=link, site_name=request.tenant.name, inviter_name=request.user.get_username()
             )

@@ -28,6 +28,8 @@ class DemoSite:
     parent: str | None
     intro: str
     extra_domains: tuple[str, ...] = ()
+    # The operator's choice of primary public host (default: <slug>.<platform domain>).
+    primary_domain: str = ""
 
 
 DEMO_SITES = (
@@ -72,6 +74,7 @@ DEMO_SITES = (
         "liaoning",
         "大连市公共文化云：“唱大连、爱大连、舞动大连”广场舞大赛、社区文化生活馆与百姓戏曲馆。",
         ("dalian-culture.localhost",),
+        primary_domain="dalian-culture.localhost",
     ),
 )
 
@@ -107,6 +110,7 @@ def provision_demo(stdout=None) -> list[CultureSite]:
             )
             if stdout:
                 stdout.write(f"created {demo.slug}")
+        _set_public_address(site, demo)
         from federation.services import link_site_to_national
 
         link_site_to_national(site)  # idempotent: demo worlds made before federation get linked
@@ -122,6 +126,18 @@ def provision_demo(stdout=None) -> list[CultureSite]:
 
     ensure_site_client()  # callback URLs of the demo's own-domain site (dalian-culture.localhost)
     return sites
+
+
+def _set_public_address(site: CultureSite, demo: DemoSite) -> None:
+    """The demo's own-domain city is public on its own domain; every site has a contact address."""
+    primary = demo.primary_domain or services.platform_hostname(demo.slug)
+    current = site.domains.filter(is_primary=True).values_list("domain", flat=True).first()
+    if current != primary:
+        services.set_primary_address(site.schema_name, primary)
+    email = f"contact@{primary}"
+    if site.contact_email != email:
+        services.set_contact_email(site.schema_name, email)
+        site.contact_email = email
 
 
 def _share_with_national(site: CultureSite) -> None:

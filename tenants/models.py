@@ -19,6 +19,9 @@ class CultureSite(TenantMixin):
     )
     region_code = models.CharField("行政区划代码", max_length=6, blank=True)
     is_active = models.BooleanField("启用", default=True)
+    # Identify's adminEmail in OAI-PMH and the address people are told to write to; empty: the
+    # platform's DEFAULT_FROM_EMAIL.
+    contact_email = models.EmailField("联系邮箱", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # The search index segmentation (core.chinese.INDEX_VERSION) this site's index was built with:
     # `make run` rebuilds the index of every site behind (tenants.services.refresh_search_indexes).
@@ -47,15 +50,27 @@ class CultureSite(TenantMixin):
         return self.kind in self.SERVED_KINDS
 
     def primary_url(self) -> str:
-        from core.urls_util import site_url
+        """The tenant's primary public URL with a trailing slash ('' without a primary domain)."""
+        from core.urls_util import domain_url
 
         # Iterates domains.all() so a prefetch_related("domains") is used: listings of sites
         # (directory, site switcher) cost one query, not one per site.
         domain = next((d for d in self.domains.all() if d.is_primary), None)
-        return site_url(domain.domain) if domain else ""
+        return domain_url(domain) if domain else ""
 
 
 class Domain(DomainMixin):
+    """A host name a tenant answers on. Exactly one per tenant is primary: the tenant's public URL
+    (with this row's scheme and port, or the platform's where they are empty); the others
+    canonicalise to it."""
+
+    class Scheme(models.TextChoices):
+        HTTP = "http", "http"
+        HTTPS = "https", "https"
+
+    scheme = models.CharField("协议", max_length=5, choices=Scheme.choices, blank=True)
+    port = models.PositiveIntegerField("端口", null=True, blank=True)
+
     class Meta:
         verbose_name = "域名"
         verbose_name_plural = "域名"

@@ -20,7 +20,7 @@ from django.db.migrations.loader import MigrationLoader
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
-from core import regions
+from core import regions, urls_util
 from core.content_types import forget_schema
 
 from .models import CultureSite, Domain
@@ -75,6 +75,99 @@ class NewSite:
 
 def platform_hostname(slug: str) -> str:
     return f"{slug}.{settings.PLATFORM_DOMAIN}"
+
+
+# --- the primary public URL ---------------------------------------------------------------
+
+
+def public_base_url(tenant: CultureSite | str | None = None) -> str:
+    """The tenant's one primary public URL, 'scheme://host[:port]' without a trailing slash.
+
+    `tenant`: a CultureSite, a schema name, or None for the tenant whose schema is active (the
+    platform for the public schema). The host is the primary Domain; the scheme and port are
+    that Domain's own, or PLATFORM_SCHEME / PLATFORM_PORT where it names none. Every absolute URL
+    the platform writes about a tenant starts with this, whatever host a request came in on.
+    """
+    return urls_util.public_base_url(tenant)
+
+
+def absolute_url(tenant: CultureSite | str | None, path: str) -> str:
+    """`path` ('/news/…', a relative URL of the tenant) on the tenant's primary public URL."""
+    if path.startswith(("http://", "https://")):
+        return path
+    return public_base_url(tenant) + ("" if path.startswith("/") else "/") + path
+
+
+def is_primary_host(tenant: CultureSite, host: str) -> bool:
+    """Whether a request's Host (with or without port) is the tenant's primary public host."""
+    return host.split(":")[0].lower().rstrip(".") == urls_util.public_address(tenant).host
+
+
+def set_primary_address(slug: str, hostname: str, *, scheme: str = "", port: int | None = None) -> Domain:
+    """Make `hostname` the tenant's primary domain, served at `scheme`/`port` (empty: the platform's).
+
+    The hostname must be one of the tenant's domains or new (it is added). The other domains stay
+    and canonicalise to it. Raises ProvisioningError naming the field.
+    """
+    errors: dict[str, str] = {}
+    hostname = (hostname or "").strip().lower().rstrip(".")
+    with schema_context(get_public_schema_name()):
+        site = _served_site(slug)
+        if not HOSTNAME_PATTERN.match(hostname):
+            errors["domain"] = f"域名“{hostname}”格式不正确。"
+        elif hostname.startswith("www."):
+            # requests are matched to tenants with "www." removed (django-tenants)
+            errors["domain"] = f"请去掉“www.”：填写“{hostname[4:]}”，带 www. 的访问同样会到达本站。"
+        elif (
+            Domain.objects.filter(domain=hostname).exclude(tenant=site).exists() or hostname == settings.PLATFORM_DOMAIN
+        ):
+            errors["domain"] = f"域名“{hostname}”已被其他站点使用。"
+        if scheme not in ("", *Domain.Scheme.values):
+            errors["scheme"] = "协议只能是 http 或 https（留空则使用平台默认）。"
+        if port is not None and not 1 <= int(port) <= 65535:
+            errors["port"] = "端口必须在 1–65535 之间（留空则使用平台默认）。"
+        if errors:
+            raise ProvisioningError(errors)
+        with transaction.atomic():
+            Domain.objects.filter(tenant=site, is_primary=True).exclude(domain=hostname).update(is_primary=False)
+            domain, _ = Domain.objects.update_or_create(
+                domain=hostname,
+                defaults={"tenant": site, "is_primary": True, "scheme": scheme, "port": port},
+            )
+    site_changed(site)
+    if not hostname.endswith("." + settings.PLATFORM_DOMAIN):
+        from accounts.oidc import ensure_site_client
+
+        ensure_site_client()  # its sign-in callback follows the scheme and port
+    logger.info("tenant %s: primary URL %s", slug, urls_util.public_base_url(site.schema_name))
+    return domain
+
+
+def set_contact_email(slug: str, email: str) -> CultureSite:
+    """The tenant's contact address (OAI-PMH adminEmail); empty: the platform's sender address."""
+    from django.core.validators import validate_email
+
+    email = (email or "").strip()
+    with schema_context(get_public_schema_name()):
+        site = _served_site(slug)
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                raise ProvisioningError({"contact_email": f"联系邮箱“{email}”格式不正确。"}) from None
+        if site.contact_email != email:
+            site.contact_email = email
+            site.save(update_fields=["contact_email"])
+            site_changed(site)
+    return site
+
+
+def contact_email(tenant: CultureSite) -> str:
+    """The address to write to about this tenant: its configured contact, else the platform sender."""
+    if tenant.contact_email:
+        return tenant.contact_email
+    match = re.search(r"<([^>]+)>", settings.DEFAULT_FROM_EMAIL)
+    return (match.group(1) if match else settings.DEFAULT_FROM_EMAIL).strip()
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -422,4 +515,5 @@ def site_changed(site: CultureSite) -> None:
 
     with schema_context(get_public_schema_name()):
         forget_cached_hosts(Domain.objects.filter(tenant=site).values_list("domain", flat=True))
+    urls_util.forget_public_addresses([site.schema_name])
     forget_site_switcher()

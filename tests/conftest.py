@@ -35,6 +35,27 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb
 def _public_schema_between_tests():
     yield
     connection.set_schema_to_public()
+    from core.urls_util import forget_public_addresses
+
+    # A test's rolled-back change of a primary domain must not linger in this process's memory.
+    forget_public_addresses()
+
+
+@pytest.fixture(autouse=True)
+def _oai_answers_validate(monkeypatch):
+    """Every OAI-PMH answer produced in this process (each verb, each error) must validate against
+    the official OAI-PMH, oai_dc, oai-identifier and the culture schemas (tests/oai_schema.py)."""
+    from federation import oai
+    from tests.oai_schema import validate
+
+    answer_of = oai.respond
+
+    def respond_and_validate(*args, **kwargs):
+        answer = answer_of(*args, **kwargs)
+        validate(answer)
+        return answer
+
+    monkeypatch.setattr(oai, "respond", respond_and_validate)
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from .conftest import new_resource
 pytestmark = pytest.mark.django_db
 
 NATIONAL = "national.culture.localhost"
+PORT = "8000"  # PLATFORM_PORT of the test settings: the port of every absolute URL written
 ZHEJIANG = "zhejiang.culture.localhost"
 SICHUAN = "sichuan.culture.localhost"
 NS = {
@@ -98,26 +99,38 @@ def small_pages(settings):
 def test_identify_describes_the_national_repository(client):
     root = harvest(client, NATIONAL, verb="Identify")
     request = root.find("o:request", NS)
-    assert request.text == f"http://{NATIONAL}/oai/" and request.get("verb") == "Identify"
+    assert request.text == f"http://{NATIONAL}:{PORT}/oai/" and request.get("verb") == "Identify"
     body = root.find("o:Identify", NS)
     assert body.findtext("o:repositoryName", namespaces=NS) == "国家公共文化云"
-    assert body.findtext("o:baseURL", namespaces=NS) == f"http://{NATIONAL}/oai/"
+    assert body.findtext("o:baseURL", namespaces=NS) == f"http://{NATIONAL}:{PORT}/oai/"
     assert body.findtext("o:protocolVersion", namespaces=NS) == "2.0"
-    assert body.findtext("o:adminEmail", namespaces=NS) == "noreply@culture.localhost"
+    assert body.findtext("o:adminEmail", namespaces=NS) == "contact@national.culture.localhost"  # its contact
     assert body.findtext("o:deletedRecord", namespaces=NS) == "persistent"
     assert body.findtext("o:granularity", namespaces=NS) == "YYYY-MM-DDThh:mm:ssZ"
     earliest = min(r.changed_at for r in records_of("national"))
     assert body.findtext("o:earliestDatestamp", namespaces=NS) == earliest.strftime("%Y-%m-%dT%H:%M:%SZ")
     scheme = body.find("o:description/id:oai-identifier", NS)
     assert scheme.findtext("id:repositoryIdentifier", namespaces=NS) == NATIONAL
-    assert scheme.findtext("id:sampleIdentifier", namespaces=NS).startswith(f"oai:{NATIONAL}:urn:culture:")
+    sample = scheme.findtext("id:sampleIdentifier", namespaces=NS)
+    assert sample.startswith(f"oai:{NATIONAL}:urn:culture:")
     assert root.findtext("o:responseDate", namespaces=NS).endswith("Z")
+    # the sample is a real item: GetRecord answers it
+    found = harvest(client, NATIONAL, verb="GetRecord", identifier=sample, metadataPrefix="oai_dc")
+    assert error_of(found) is None and identifiers(found) == [sample]
+
+
+def test_identify_admin_email_is_the_sites_configured_contact(client):
+    from tenants.services import set_contact_email
+
+    set_contact_email("zhejiang", "oai-admin@zjlib.example.cn")
+    body = harvest(client, ZHEJIANG, verb="Identify").find("o:Identify", NS)
+    assert body.findtext("o:adminEmail", namespaces=NS) == "oai-admin@zjlib.example.cn"
 
 
 def test_identify_on_a_province_names_the_province(client):
     body = harvest(client, ZHEJIANG, verb="Identify").find("o:Identify", NS)
     assert body.findtext("o:repositoryName", namespaces=NS) == "浙江文化云"
-    assert body.findtext("o:baseURL", namespaces=NS) == f"http://{ZHEJIANG}/oai/"
+    assert body.findtext("o:baseURL", namespaces=NS) == f"http://{ZHEJIANG}:{PORT}/oai/"
 
 
 def test_post_form_answers_like_get(client):
@@ -141,7 +154,7 @@ def test_metadata_formats_dublin_core_and_the_rich_format(client):
         }
         assert formats == {
             "oai_dc": (oai.OAI_DC_SCHEMA, oai.OAI_DC_NS),
-            "culture": (f"http://{NATIONAL}/oai/culture.xsd", oai.CULTURE_NS),
+            "culture": (f"http://{NATIONAL}:{PORT}/oai/culture.xsd", oai.CULTURE_NS),
         }
 
 
@@ -490,7 +503,22 @@ def test_list_records_page_costs_a_fixed_number_of_queries(client, settings):
         ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "set": "colour:red"}, "badArgument"),
         ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "resumptionToken": "x"}, "badArgument"),
         ({"verb": "ListRecords", "metadataPrefix": "marc21"}, "cannotDisseminateFormat"),
-        ({"verb": "GetRecord", "metadataPrefix": "marc21", "identifier": "x"}, "cannotDisseminateFormat"),
+        ({"verb": "GetRecord", "metadataPrefix": "marc21", "identifier": "oai:x:1"}, "cannotDisseminateFormat"),
+        # empty or malformed arguments are badArgument, never a full list or "no such thing"
+        ({"verb": "ListRecords", "metadataPrefix": ""}, "badArgument"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai dc"}, "badArgument"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": ""}, "badArgument"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "until": ""}, "badArgument"),
+        ({"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "set": ""}, "badArgument"),
+        ({"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "set": "origin:330000:"}, "badArgument"),
+        ({"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "set": "type:新闻"}, "badArgument"),
+        ({"verb": "ListRecords", "metadataPrefix": "oai_dc", "from": "2026-1-1"}, "badArgument"),
+        ({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": ""}, "badArgument"),
+        ({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "not an identifier"}, "badArgument"),
+        ({"verb": "GetRecord", "metadataPrefix": "", "identifier": "oai:x:1"}, "badArgument"),
+        ({"verb": "ListMetadataFormats", "identifier": ""}, "badArgument"),
+        ({"verb": "ListMetadataFormats", "identifier": "x"}, "badArgument"),
+        ({"verb": "ListRecords", "resumptionToken": ""}, "badArgument"),
         ({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:elsewhere:1"}, "idDoesNotExist"),
         (
             {"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "urn:culture:330000:news:0"},
@@ -528,3 +556,29 @@ def test_control_characters_never_break_the_xml(client):
     record = records_of("national", uid=page.uid)[0]
     root = harvest(client, NATIONAL, verb="GetRecord", identifier=oai_id(NATIONAL, record), metadataPrefix="oai_dc")
     assert root.findtext(".//dc:title", namespaces=NS) == "含控制字符的标题"
+
+
+def test_the_official_schemas_catch_an_answer_that_breaks_them(client):
+    """The schema check every OAI answer of the suite goes through (tests/conftest.py) can fail."""
+    from tests.oai_schema import validate
+
+    good = client.get("/oai/", {"verb": "Identify"}, HTTP_HOST=NATIONAL).content
+    validate(good)
+    for broken in (
+        good.replace(b"<protocolVersion>2.0<", b"<protocolVersion>2.1<"),
+        good.replace(b'verb="Identify"', b'verb="Identify" metadataPrefix="oai dc"'),
+        good.replace(b"<adminEmail>contact@national.culture.localhost<", b"<adminEmail>nobody<"),
+        good.replace(b"<oai-identifier:scheme>oai<", b"<oai-identifier:scheme>OAI<"),
+    ):
+        assert broken != good
+        with pytest.raises(AssertionError, match="does not validate"):
+            validate(broken)
+    record = records_of("national", status=Record.Status.LIVE)[0]
+    answer = client.get(
+        "/oai/",
+        {"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": oai_id(NATIONAL, record)},
+        HTTP_HOST=NATIONAL,
+    ).content
+    validate(answer)
+    with pytest.raises(AssertionError, match="does not validate"):
+        validate(answer.replace(b"<dc:title>", b"<dc:heading>").replace(b"</dc:title>", b"</dc:heading>"))

@@ -40,7 +40,7 @@ def test_platform_host_lists_tenants_without_wagtail(client):
     assert "文化云站点目录" in html
     for name, url in [
         ("浙江文化云", "http://zhejiang.culture.localhost:8000/"),
-        ("大连文化云", "http://dalian.culture.localhost:8000/"),
+        ("大连文化云", "http://dalian-culture.localhost:8000/"),
     ]:
         assert name in html and url in html
     assert "站点模板" not in html  # the template is never listed

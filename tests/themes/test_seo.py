@@ -9,23 +9,35 @@ pytestmark = pytest.mark.django_db
 ZJ = "zhejiang.culture.localhost"
 
 
-def test_robots_txt_points_at_the_hosts_own_sitemap(client):
+def test_robots_txt_points_at_the_sitemap_on_the_primary_url(client, settings):
+    port = settings.PLATFORM_PORT
     body = client.get("/robots.txt", HTTP_HOST=ZJ).content.decode()
-    assert "Sitemap: http://zhejiang.culture.localhost/sitemap.xml" in body
+    assert f"Sitemap: http://zhejiang.culture.localhost:{port}/sitemap.xml" in body
     assert "Disallow: /admin/" in body
-    body = client.get("/robots.txt", HTTP_HOST="dalian-culture.localhost").content.decode()
-    assert "Sitemap: http://dalian-culture.localhost/sitemap.xml" in body
+    # dalian is public on its own domain: asked on either of its hosts, robots.txt names that one
+    for host in ("dalian-culture.localhost", "dalian.culture.localhost"):
+        body = client.get("/robots.txt", HTTP_HOST=host).content.decode()
+        assert f"Sitemap: http://dalian-culture.localhost:{port}/sitemap.xml" in body
 
 
-def test_sitemap_lists_this_tenants_pages_only(client):
+def test_sitemap_lists_this_tenants_pages_only(client, settings):
     body = client.get("/sitemap.xml", HTTP_HOST=ZJ).content.decode()
-    assert "<loc>http://zhejiang.culture.localhost/</loc>" in body
+    assert f"<loc>http://zhejiang.culture.localhost:{settings.PLATFORM_PORT}/</loc>" in body
     assert "sichuan" not in body
 
 
-def test_canonical_and_open_graph_tags_on_the_tenants_domain(client):
+def test_sitemap_on_another_host_of_the_tenant_redirects_to_the_primary_one(client, settings):
+    response = client.get("/sitemap.xml", HTTP_HOST="dalian.culture.localhost")
+    assert response.status_code == 301
+    assert response["Location"] == f"http://dalian-culture.localhost:{settings.PLATFORM_PORT}/sitemap.xml"
+    body = client.get("/sitemap.xml", HTTP_HOST="dalian-culture.localhost").content.decode()
+    assert f"<loc>http://dalian-culture.localhost:{settings.PLATFORM_PORT}/</loc>" in body
+    assert "dalian.culture.localhost" not in body
+
+
+def test_canonical_and_open_graph_tags_on_the_tenants_domain(client, settings):
     html = client.get("/", HTTP_HOST="sichuan.culture.localhost").content.decode()
-    assert '<link rel="canonical" href="http://sichuan.culture.localhost/">' in html
+    assert f'<link rel="canonical" href="http://sichuan.culture.localhost:{settings.PLATFORM_PORT}/">' in html
     assert '<meta property="og:site_name" content="四川文化云">' in html
     assert '<meta property="og:title" content="四川文化云">' in html
 
@@ -38,7 +50,7 @@ def test_site_switcher_lists_every_open_site_and_is_cached(client):
     for name, url in [
         ("国家公共文化云", "http://national.culture.localhost:8000/"),
         ("四川文化云", "http://sichuan.culture.localhost:8000/"),
-        ("大连文化云", "http://dalian.culture.localhost:8000/"),
+        ("大连文化云", "http://dalian-culture.localhost:8000/"),
     ]:
         assert f'<a href="{url}">{name}</a>' in html
     assert 'aria-current="page">浙江文化云</a>' in html
@@ -73,7 +85,7 @@ def test_news_rss_per_tenant_on_its_own_host(client):
     body = response.content.decode()
     assert "<title>浙江文化云 · 新闻动态</title>" in body
     assert titles and all(title in body for title in titles)
-    assert "<link>http://zhejiang.culture.localhost/news/" in body
+    assert "<link>http://zhejiang.culture.localhost:8000/news/" in body
     assert "sichuan.culture.localhost" not in body
     html = client.get("/", HTTP_HOST=ZJ).content.decode()
     assert 'type="application/rss+xml"' in html
