@@ -11,7 +11,8 @@ def robots_txt(request):
     # The primary URL whatever host was asked: crawlers accept a sitemap on another host when
     # robots.txt names it, and the sitemap lists only primary URLs.
     sitemap = public_base_url() + "/sitemap.xml"
-    body = f"User-agent: *\nAllow: /\nDisallow: /admin/\nDisallow: /accounts/\nDisallow: /me/\n\nSitemap: {sitemap}\n"
+    private = ("/admin/", "/accounts/", "/me/", "/operator/", "/o/")
+    body = "User-agent: *\nAllow: /\n" + "".join(f"Disallow: {p}\n" for p in private) + f"\nSitemap: {sitemap}\n"
     return HttpResponse(body, content_type="text/plain; charset=utf-8")
 
 

@@ -11,10 +11,12 @@ from cms_pages import admin_views as cms_admin_views
 from cms_pages import views as cms_views
 from cms_pages.feeds import NewsFeed
 from core import seo, views
+from themes import views as theme_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", seo.robots_txt, name="robots_txt"),
+    path("favicon.ico", theme_views.favicon, name="favicon"),
     path("sitemap.xml", seo.tenant_sitemap, name="sitemap"),
     path("", include("accounts.urls")),
     path("", include("roles.urls")),

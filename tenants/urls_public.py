@@ -3,13 +3,18 @@
 from django.urls import include, path, re_path
 
 from accounts import oidc
+from core import seo
 from core import views as core_views
+from themes import views as theme_views
 
 from . import views
 
 urlpatterns = [
     path("", views.directory, name="directory"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("robots.txt", seo.robots_txt, name="robots_txt"),
+    path("sitemap.xml", views.directory_sitemap, name="sitemap"),
+    path("favicon.ico", theme_views.favicon, name="favicon"),
     path("operator/", views.operator_home, name="operator_home"),
     path("operator/sites/<slug:slug>/active", views.operator_set_active, name="operator_set_active"),
     path("", include("accounts.urls")),

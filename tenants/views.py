@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import user_passes_test
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -28,6 +29,23 @@ def directory(request):
     for province in provinces:
         province.city_list = cities_by_parent.get(province.pk, [])
     return render(request, "tenants/directory.html", {"national": national, "provinces": provinces})
+
+
+def directory_sitemap(request):
+    """The platform host's sitemap: the directory of sites, on the platform's public URL.
+
+    Each site's pages are in that site's own sitemap (a sitemap lists URLs of its own host)."""
+    from django.utils.html import escape
+
+    latest = CultureSite.objects.filter(kind__in=CultureSite.SERVED_KINDS).order_by("-created_at").first()
+    lastmod = f"<lastmod>{latest.created_at.date().isoformat()}</lastmod>" if latest else ""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{escape(services.absolute_url('public', '/'))}</loc>{lastmod}</url>"
+        "</urlset>\n"
+    )
+    return HttpResponse(body, content_type="application/xml")
 
 
 @transaction.non_atomic_requests  # creating a tenant clones a schema outside any transaction

@@ -180,3 +180,20 @@ def test_a_bad_primary_address_is_refused_naming_the_field(hostname, scheme, por
     assert services.public_base_url("zhejiang").startswith("http://zhejiang.culture.localhost")
     with schema_context("public"):
         assert not services.Domain.objects.filter(domain="zj.example.cn").exists()
+
+
+def test_the_operator_command_sets_the_address_and_refuses_bad_input():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("set_site_address", "sichuan", domain="wenhua.sc.example.cn", scheme="https", stdout=out)
+    assert out.getvalue().strip() == "sichuan: https://wenhua.sc.example.cn:8000/"
+    call_command("set_site_address", "sichuan", port=443, domain="wenhua.sc.example.cn", scheme="https", stdout=out)
+    assert services.public_base_url("sichuan") == "https://wenhua.sc.example.cn"
+    with pytest.raises(CommandError, match="联系邮箱"):
+        call_command("set_site_address", "sichuan", contact_email="not-an-address")
+    with pytest.raises(CommandError, match="已被其他站点使用"):
+        call_command("set_site_address", "sichuan", domain="zhejiang.culture.localhost")
+    assert services.public_base_url("sichuan") == "https://wenhua.sc.example.cn"
