@@ -407,9 +407,10 @@ def retry_dead_letters(entry_ids=None) -> int:
 
 
 def _site_bases(site) -> list[str]:
-    from core.urls_util import site_url
+    from core.urls_util import domain_url
 
-    return [site_url(domain.domain).rstrip("/") for domain in site.domains.all()]
+    # each domain with its own scheme and port when the operator set them (tenants.set_primary_address)
+    return [domain_url(domain).rstrip("/") for domain in site.domains.all()]
 
 
 def registered_bases_of_key(key: InboundKey) -> list[str]:
