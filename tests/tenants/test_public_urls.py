@@ -145,7 +145,19 @@ def test_public_base_url_defaults_from_the_platform_settings(settings):
     assert services.public_base_url("public") == "https://culture.localhost"
 
 
-def test_operator_sets_the_primary_url_and_every_absolute_url_follows(client, settings):
+@pytest.fixture
+def forget_zhejiang_hosts():
+    """The test's change is rolled back in the database, not in the caches: drop what they learnt."""
+    yield
+    from core.middleware import forget_cached_hosts
+    from themes.services import forget_site_switcher
+
+    with schema_context("public"):
+        forget_cached_hosts(["zhejiang.culture.localhost", "wenhua.zj.example.cn"])
+    forget_site_switcher()
+
+
+def test_operator_sets_the_primary_url_and_every_absolute_url_follows(client, settings, forget_zhejiang_hosts):
     services.set_primary_address("zhejiang", "wenhua.zj.example.cn", scheme="https", port=8443)
     base = "https://wenhua.zj.example.cn:8443"
     assert services.public_base_url("zhejiang") == base
