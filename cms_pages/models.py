@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.http import Http404
 from django.utils import timezone
@@ -625,6 +626,15 @@ class VenueRoom(Orderable):
         return self.name
 
 
+def validate_media_address(value: str) -> None:
+    """An http(s) address, or a path on this site (/media/…): never javascript: or data:."""
+    if value.startswith("/") and not value.startswith("//"):
+        return
+    URLValidator(schemes=["http", "https"], message="请填写 http:// 或 https:// 开头的地址，或以 / 开头的本站地址")(
+        value
+    )
+
+
 class PeriodPage(BasePage):
     """Common parts of live streams and campaigns (abstract): an intro and a start/end."""
 
@@ -655,15 +665,52 @@ class PeriodPage(BasePage):
 
 
 class LiveStreamPage(PeriodPage):
-    stream_url = models.URLField("直播地址", blank=True, help_text="直播流或直播平台播放页地址")
-    replay_url = models.URLField("回放地址", blank=True)
+    """A broadcast: upcoming, live or ended by its schedule, or by a staff switch (`broadcast`).
+
+    An HLS address (.m3u8) plays in the page's own player; any other address is a link out.
+    Live comments (live.consumers) are open while it is live and `comment_grace_minutes` after.
+    """
+
+    BROADCAST_CHOICES = [
+        ("schedule", "按时间表"),
+        ("live", "直播中（手动开始）"),
+        ("ended", "已结束（手动结束）"),
+    ]
+
+    stream_url = models.CharField(
+        "直播地址",
+        max_length=500,
+        blank=True,
+        validators=[validate_media_address],
+        help_text="HLS 直播流（.m3u8，本站播放器播放）或直播平台播放页地址；本站文件可填 /media/ 开头的地址",
+    )
+    replay_url = models.CharField(
+        "回放地址",
+        max_length=500,
+        blank=True,
+        validators=[validate_media_address],
+        help_text="直播结束后播放的回放（.m3u8 / .mp4）或回放页地址",
+    )
+    broadcast = models.CharField(
+        "直播状态",
+        max_length=10,
+        choices=BROADCAST_CHOICES,
+        default="schedule",
+        help_text="默认按开始、结束时间自动切换；现场提前开播或延时结束时可手动切换",
+    )
+    comments_enabled = models.BooleanField("开放直播评论", default=True)
+    comment_grace_minutes = models.PositiveSmallIntegerField(
+        "结束后评论保留（分钟）", default=10, validators=[MaxValueValidator(240, "最多 240 分钟")]
+    )
 
     content_panels = [
         *Page.content_panels,
         FieldPanel("intro"),
         FieldRowPanel([FieldPanel("start"), FieldPanel("end")]),
+        FieldPanel("broadcast"),
         FieldPanel("stream_url"),
         FieldPanel("replay_url"),
+        FieldRowPanel([FieldPanel("comments_enabled"), FieldPanel("comment_grace_minutes")]),
         FieldPanel("summary"),
         FieldPanel("cover_image"),
         FieldPanel("body"),
@@ -673,19 +720,90 @@ class LiveStreamPage(PeriodPage):
         verbose_name = "直播"
         verbose_name_plural = "直播"
 
+    @property
+    def status(self) -> str:
+        if self.broadcast in ("live", "ended"):
+            return self.broadcast
+        return super().status
+
+    @property
+    def ended_at(self):
+        """When the broadcast ended: the schedule's end, or when staff published the switch to 已结束."""
+        if self.broadcast == "ended":
+            return self.last_published_at or self.end
+        return self.end
+
+    def comments_open(self, now=None) -> bool:
+        """Live comments are accepted while live, and for the grace period after the end."""
+        if not self.comments_enabled:
+            return False
+        status = self.status
+        if status == "live":
+            return True
+        if status == "ended":
+            now = now or timezone.now()
+            return now <= self.ended_at + timedelta(minutes=self.comment_grace_minutes)
+        return False
+
+    def get_context(self, request, *args, **kwargs):
+        from live import services as live_services
+
+        context = super().get_context(request, *args, **kwargs)
+        # Rendered into the page too: without websockets the comments are still there to read.
+        context["live_comments"] = live_services.visible_comments(self)
+        context["pinned_comment"] = live_services.pinned_comment(self)
+        context["playback_url"] = url = self.stream_url if self.status != "ended" else self.replay_url
+        context["playback_is_video"] = bool(url) and self.is_video_file(url)
+        return context
+
+    @staticmethod
+    def is_hls(url: str) -> bool:
+        return url.split("?", 1)[0].lower().endswith(".m3u8")
+
+    @staticmethod
+    def is_video_file(url: str) -> bool:
+        return url.split("?", 1)[0].lower().endswith((".m3u8", ".mp4", ".webm"))
+
 
 class CampaignPage(PeriodPage):
+    """A public vote (投票): entries (campaigns.CampaignEntry), voted for between `start` and `end`.
+
+    The rules are the tenant's: votes per person per day, per entry per day, real name or not,
+    tallies live or as of midnight, and an optional expert/public weighting.
+    """
+
+    TALLY_CHOICES = [("live", "实时公布"), ("daily", "每日零点公布")]
+
     rules = RichTextField("活动规则", blank=True)
     daily_vote_limit = models.PositiveSmallIntegerField(
-        "每人每天限投票数", default=2, validators=[MinValueValidator(1, "每人每天至少可投 1 票")]
+        "每人每天限投票数",
+        default=2,
+        validators=[MinValueValidator(1, "每人每天至少可投 1 票"), MaxValueValidator(50, "每人每天最多 50 票")],
     )
+    entry_daily_vote_limit = models.PositiveSmallIntegerField(
+        "每人每天对同一作品限投",
+        default=1,
+        validators=[MinValueValidator(1, "至少可投 1 票"), MaxValueValidator(50, "最多 50 票")],
+    )
+    real_name_required = models.BooleanField("投票须实名", default=False, help_text="只有完成实名信息的账号可以投票")
+    tally_mode = models.CharField("票数公布方式", max_length=10, choices=TALLY_CHOICES, default="live")
+    expert_weight = models.PositiveSmallIntegerField(
+        "专家评审权重（%）",
+        default=0,
+        validators=[MaxValueValidator(100, "权重不能超过 100%")],
+        help_text="0 表示只看大众投票；例如 40 表示综合得分 = 专家得票占比×40% + 大众得票占比×60%",
+    )
+    submission_start = models.DateTimeField("作品征集开始", null=True, blank=True)
+    submission_end = models.DateTimeField("作品征集截止", null=True, blank=True, help_text="留空表示不接受网上报送作品")
 
     content_panels = [
         *Page.content_panels,
         FieldPanel("intro"),
-        FieldRowPanel([FieldPanel("start"), FieldPanel("end")]),
+        FieldRowPanel([FieldPanel("start", heading="投票开始"), FieldPanel("end", heading="投票截止")]),
+        FieldRowPanel([FieldPanel("submission_start"), FieldPanel("submission_end")]),
         FieldPanel("rules"),
-        FieldPanel("daily_vote_limit"),
+        FieldRowPanel([FieldPanel("daily_vote_limit"), FieldPanel("entry_daily_vote_limit")]),
+        FieldRowPanel([FieldPanel("real_name_required"), FieldPanel("tally_mode"), FieldPanel("expert_weight")]),
         FieldPanel("summary"),
         FieldPanel("cover_image"),
         FieldPanel("body"),
@@ -694,6 +812,36 @@ class CampaignPage(PeriodPage):
     class Meta:
         verbose_name = "征集投票活动"
         verbose_name_plural = "征集投票活动"
+
+    def clean(self):
+        super().clean()
+        if self.submission_start and self.submission_end and self.submission_end <= self.submission_start:
+            raise ValidationError({"submission_end": "作品征集截止时间必须晚于开始时间"})
+
+    def get_context(self, request, *args, **kwargs):
+        from campaigns import services as campaign_services
+
+        context = super().get_context(request, *args, **kwargs)
+        rows, as_of = campaign_services.published_tally(self)
+        entries = {e.pk: e for e in self.entries.filter(status="approved").select_related("image", "media")}
+        context["tally_rows"] = [(row, entries[row.entry_id]) for row in rows if row.entry_id in entries]
+        for row in rows:
+            if row.entry_id in entries:
+                entries[row.entry_id].public_votes_shown = row.public_votes
+        context["entries"] = sorted(entries.values(), key=lambda e: e.number)
+        context["tally_as_of"] = as_of
+        context["votes_left"] = campaign_services.votes_left_today(self, request.user)
+        return context
+
+    def voting_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.start <= now <= self.end
+
+    def submissions_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return bool(
+            self.submission_start and self.submission_end and self.submission_start <= now <= self.submission_end
+        )
 
 
 class MembersOnlyRestriction(models.Model):

@@ -6,14 +6,25 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.dev")
 
 django_application = get_asgi_application()
 
-from core.admission import AdmissionControl  # noqa: E402 (needs Django set up first)
+from channels.auth import AuthMiddlewareStack  # noqa: E402 (needs Django set up first)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from core.admission import AdmissionControl  # noqa: E402
 from core.database import pool  # noqa: E402
 from core.page_cache import PageCacheASGI  # noqa: E402
+from core.websockets import TenantWebsocketMiddleware  # noqa: E402
+from core.ws_routing import websocket_urlpatterns  # noqa: E402
 
 # The web server's request threads share one bounded pool of connections (decision 0010).
 pool.enable()
 
-# Full-page cache hits are answered first, before Django's request handling (core.page_cache),
-# and so keep being served when the database is busy or away; everything else passes the front
-# door: a bounded number of requests (and pooled connections) inside Django (core.admission).
-application = PageCacheASGI(AdmissionControl(django_application))
+application = ProtocolTypeRouter(
+    {
+        # Full-page cache hits are answered first, before Django's request handling (core.page_cache),
+        # and so keep being served when the database is busy or away; everything else passes the
+        # front door: a bounded number of requests (and pooled connections) inside Django (core.admission).
+        "http": PageCacheASGI(AdmissionControl(django_application)),
+        # Host → tenant first, then the platform session cookie → scope["user"] (core.websockets).
+        "websocket": TenantWebsocketMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

@@ -48,6 +48,12 @@ _COLLECTION_PERMS = {
     VOLUNTEER_COORDINATOR: ["choose_image", "choose_document"],
     TRAINING_MANAGER: ["add_image", "choose_image", "add_document", "choose_document"],
 }
+_LIVE_MODERATION = [("live", "moderate_livecomment"), ("live", "view_livecomment")]
+_CAMPAIGN_EDITING = [
+    ("campaigns", "add_campaignentry"),
+    ("campaigns", "change_campaignentry"),
+    ("campaigns", "view_campaignentry"),
+]
 _MODEL_PERMS = {
     SITE_ADMIN: [
         ("wagtailadmin", "access_admin"),
@@ -77,9 +83,24 @@ _MODEL_PERMS = {
         ("bookings", "view_roomsettings"),
         ("bookings", "change_bookingrules"),
         ("training", "manage_training"),
+        # 直播互动 and 征集投票: moderate live comments, the sensitive-word list, entries, the vote audit.
+        *_LIVE_MODERATION,
+        ("live", "add_sensitiveword"),
+        ("live", "change_sensitiveword"),
+        ("live", "delete_sensitiveword"),
+        ("live", "view_sensitiveword"),
+        *_CAMPAIGN_EDITING,
+        ("campaigns", "view_vote"),
+        ("campaigns", "audit_votes"),
     ],
-    EDITOR: [("wagtailadmin", "access_admin"), ("federation", "view_record")],
-    MODERATOR: [("wagtailadmin", "access_admin"), ("federation", "view_record")],
+    EDITOR: [("wagtailadmin", "access_admin"), ("federation", "view_record"), *_CAMPAIGN_EDITING],
+    MODERATOR: [
+        ("wagtailadmin", "access_admin"),
+        ("federation", "view_record"),
+        *_LIVE_MODERATION,
+        ("live", "view_sensitiveword"),
+        *_CAMPAIGN_EDITING,
+    ],
     VOLUNTEER_COORDINATOR: [("wagtailadmin", "access_admin")],
     TRAINING_MANAGER: [("wagtailadmin", "access_admin"), ("training", "manage_training")],
 }

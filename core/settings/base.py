@@ -86,6 +86,8 @@ TENANT_APPS = [
     "training",
     "languages",
     "volunteers",
+    "live",
+    "campaigns",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -306,6 +308,19 @@ RATE_LIMITS = {
 # The limits above are counted by our middleware with django-ratelimit's counter; Django's own
 # RedisCache increments atomically, which the library's check does not know (W001).
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# --- Websockets (channels) ---------------------------------------------------
+# One Redis-backed layer for every process (core.channel_layer): REDIS_URL, or the embedded Redis.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "core.channel_layer.SharedRedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL] if REDIS_URL else [], "capacity": 1000, "expiry": 30},
+    }
+}
+# Campaign votes take numbered daily slots that PostgreSQL allows once (campaigns.models.Vote).
+# Switched off only by the test that shows the race the guard prevents.
+CAMPAIGN_VOTE_GUARD = env_bool("CULTURE_CAMPAIGN_VOTE_GUARD", True)
+# Websocket URL patterns of the feature apps (core.ws_routing).
+WEBSOCKET_URLPATTERNS = ["live.routing.websocket_urlpatterns", "campaigns.routing.websocket_urlpatterns"]
 
 # --- Sessions ---------------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -1,0 +1,20 @@
+"""The websocket channel layer: channels-redis on REDIS_URL, or on the embedded Redis.
+
+Never the in-memory layer, in tests too: with more than one process serving websockets (and
+`make run` has daphne plus the worker publishing), only a shared layer reaches everyone.
+The embedded server is started on first use, not at import (settings are read by commands
+that never open a websocket).
+"""
+
+from __future__ import annotations
+
+from channels_redis.core import RedisChannelLayer
+
+
+class SharedRedisChannelLayer(RedisChannelLayer):
+    def __init__(self, hosts=None, **kwargs):
+        if not hosts:
+            from core.embedded_redis import redis_url
+
+            hosts = [redis_url()]
+        super().__init__(hosts=hosts, **kwargs)
