@@ -75,6 +75,12 @@ class CampaignEntry(index.Indexed, models.Model):
     def __str__(self) -> str:
         return f"{self.number:03d} {self.title}"
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.status == "rejected" and not (self.review_note or "").strip():
+            raise ValidationError({"review_note": "不通过时请填写审核意见，报送人会看到"})
+
 
 class Vote(models.Model):
     KIND_CHOICES = [("public", "大众投票"), ("expert", "专家投票")]

@@ -67,3 +67,10 @@ class SensitiveWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        self.word = (self.word or "").strip()
+        if not self.word:
+            raise ValidationError({"word": "请填写敏感词"})
