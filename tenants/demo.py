@@ -241,3 +241,8 @@ def _seed_demo_content(site: CultureSite, demo: DemoSite) -> None:
         from volunteers.demo import seed_volunteers
 
         seed_volunteers(demo.name, demo.slug)  # teams, opportunities, shifts, hours, a certificate
+        from campaigns.demo import seed_campaign_demo
+        from live.demo import seed_live_demo
+
+        seed_live_demo(demo.slug)  # a stream live now with comments, a replay (demo HLS)
+        seed_campaign_demo(demo.slug)  # entries with posters, votes

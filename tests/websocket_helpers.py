@@ -46,7 +46,9 @@ def sign_in(user, host: str = ZHEJIANG) -> str:
 def make_user(name: str | None = None, *, signed_in: bool = True, **fields):
     name = name or f"u{uuid.uuid4().hex[:10]}"
     first_name = fields.pop("first_name", name)
-    user = get_user_model().objects.create_user(username=name, password="Pass-2026-word", first_name=first_name, **fields)
+    user = get_user_model().objects.create_user(
+        username=name, password="Pass-2026-word", first_name=first_name, **fields
+    )
     if signed_in:
         sign_in(user)
     return user

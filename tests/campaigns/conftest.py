@@ -25,7 +25,9 @@ def campaign_in():
         page = publish_under_home(schema, CampaignPage(**values))
         with schema_context(schema):
             for number in range(1, entries + 1):
-                CampaignEntry.objects.create(campaign=page, number=number, title=f"作品{number}", author=f"作者{number}")
+                CampaignEntry.objects.create(
+                    campaign=page, number=number, title=f"作品{number}", author=f"作者{number}"
+                )
         return page
 
     return make

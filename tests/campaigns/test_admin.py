@@ -33,10 +33,15 @@ def test_site_admins_audit_votes_and_void_them_with_a_reason(campaign_in, client
     connection.set_schema_to_public()
     page = client.get(f"/admin/campaigns/audit/{campaign.pk}/", HTTP_HOST=ZHEJIANG)
     assert page.status_code == 200 and "203.0.113.0/24" in page.content.decode()
-    no_reason = client.post(f"/admin/campaigns/audit/{campaign.pk}/void/", {"vote": [vote.pk]}, HTTP_HOST=ZHEJIANG, follow=True)
+    no_reason = client.post(
+        f"/admin/campaigns/audit/{campaign.pk}/void/", {"vote": [vote.pk]}, HTTP_HOST=ZHEJIANG, follow=True
+    )
     assert "请填写作废原因" in no_reason.content.decode()
     done = client.post(
-        f"/admin/campaigns/audit/{campaign.pk}/void/", {"vote": [vote.pk], "reason": "批量注册账号刷票"}, HTTP_HOST=ZHEJIANG, follow=True
+        f"/admin/campaigns/audit/{campaign.pk}/void/",
+        {"vote": [vote.pk], "reason": "批量注册账号刷票"},
+        HTTP_HOST=ZHEJIANG,
+        follow=True,
     )
     assert "已作废 1 票" in done.content.decode()
     with schema_context("zhejiang"):
@@ -72,7 +77,14 @@ def test_editors_list_entries_and_a_rejection_needs_a_note(campaign_in, client):
     connection.set_schema_to_public()
     listing = client.get("/admin/campaign_entries/", HTTP_HOST=ZHEJIANG)
     assert listing.status_code == 200 and "作品1" in listing.content.decode()
-    form = {"campaign": campaign.pk, "number": 1, "title": "作品1", "author": "作者1", "status": "rejected", "review_note": ""}
+    form = {
+        "campaign": campaign.pk,
+        "number": 1,
+        "title": "作品1",
+        "author": "作者1",
+        "status": "rejected",
+        "review_note": "",
+    }
     refused = client.post(f"/admin/campaign_entries/edit/{entry.pk}/", form, HTTP_HOST=ZHEJIANG)
     assert "不通过时请填写审核意见" in refused.content.decode()
     with schema_context("zhejiang"):

@@ -62,11 +62,17 @@ def committed_campaign(django_db_blocker):
         with schema_context("zhejiang"):
             home = HomePage.objects.filter(depth=2).first()
             page = CampaignPage(
-                title="并发投票测试", slug=f"race-{uuid.uuid4().hex[:8]}", start=hours(-1), end=hours(2), daily_vote_limit=2
+                title="并发投票测试",
+                slug=f"race-{uuid.uuid4().hex[:8]}",
+                start=hours(-1),
+                end=hours(2),
+                daily_vote_limit=2,
             )
             home.add_child(instance=page)
             page.save_revision().publish()
-            entries = [CampaignEntry.objects.create(campaign=page, number=n, title=f"作品{n}", author="测试") for n in (1, 2)]
+            entries = [
+                CampaignEntry.objects.create(campaign=page, number=n, title=f"作品{n}", author="测试") for n in (1, 2)
+            ]
 
         def voters(count: int) -> list[str]:
             connection.set_schema_to_public()
@@ -118,7 +124,9 @@ def _same_person_in_parallel(server, page, entries, session_key) -> list[int]:
         return list(pool.map(lambda entry_id: _post_vote(server, page.pk, entry_id, session_key), jobs))
 
 
-def test_without_the_guard_one_person_gets_more_votes_than_the_daily_limit(unguarded, committed_campaign, django_db_blocker):
+def test_without_the_guard_one_person_gets_more_votes_than_the_daily_limit(
+    unguarded, committed_campaign, django_db_blocker
+):
     page, entries, voters = committed_campaign
     with django_db_blocker.unblock():
         (session_key,) = voters(1)

@@ -79,8 +79,15 @@ def test_the_database_itself_refuses_a_third_vote_in_a_day(campaign_in):
     _vote(campaign, one, voter)
     _vote(campaign, two, voter)
     with schema_context("zhejiang"):
-        base = {"campaign": campaign, "voter": voter, "kind": "public", "day": timezone.localdate(),
-                "day_limit": 2, "entry_limit": 1, "entry": three}
+        base = {
+            "campaign": campaign,
+            "voter": voter,
+            "kind": "public",
+            "day": timezone.localdate(),
+            "day_limit": 2,
+            "entry_limit": 1,
+            "entry": three,
+        }
         for slot in (2, 3):  # 2: taken; 3: above the day's limit
             with pytest.raises(IntegrityError), transaction.atomic():
                 Vote.objects.create(slot=slot, entry_slot=1, **base)
@@ -216,7 +223,12 @@ def test_voting_over_http_answers_json_and_form_posts(campaign_in, client):
     url = f"/campaigns/{campaign.pk}/vote/"
     connection.set_schema_to_public()
     answer = client.post(url, {"entry": one.pk}, HTTP_HOST=ZHEJIANG, HTTP_ACCEPT="application/json")
-    assert answer.status_code == 200 and answer.json() == {"ok": True, "message": "投票成功！今天还可以投 1 票", "entry": one.pk, "left": 1}
+    assert answer.status_code == 200 and answer.json() == {
+        "ok": True,
+        "message": "投票成功！今天还可以投 1 票",
+        "entry": one.pk,
+        "left": 1,
+    }
     form = client.post(url, {"entry": two.pk}, HTTP_HOST=ZHEJIANG)
     assert form.status_code == 302 and form["Location"].endswith("#entries")
     page = client.get(form["Location"].split("#")[0], HTTP_HOST=ZHEJIANG).content.decode()
@@ -250,7 +262,12 @@ def test_a_campaign_of_another_tenant_is_not_found_here(campaign_in, client):
     connection.set_schema_to_public()
     answer = client.post(f"/campaigns/{sichuan.pk}/vote/", {"entry": entry.pk}, HTTP_HOST=ZHEJIANG)
     assert answer.status_code == 404
-    assert client.post(f"/campaigns/{sichuan.pk}/vote/", {"entry": entry.pk}, HTTP_HOST=SICHUAN, HTTP_ACCEPT="application/json").status_code == 200
+    assert (
+        client.post(
+            f"/campaigns/{sichuan.pk}/vote/", {"entry": entry.pk}, HTTP_HOST=SICHUAN, HTTP_ACCEPT="application/json"
+        ).status_code
+        == 200
+    )
 
 
 def test_the_campaign_page_shows_entries_votes_and_the_ranking(campaign_in, client):
@@ -262,7 +279,7 @@ def test_the_campaign_page_shows_entries_votes_and_the_ranking(campaign_in, clie
     connection.set_schema_to_public()
     html = client.get(campaign.url_path.removeprefix("/home"), HTTP_HOST=ZHEJIANG).content.decode()
     assert "作品1" in html and "实时排行" in html and "登录</a>后即可投票" in html
-    ranking = html[html.index("实时排行"):]
+    ranking = html[html.index("实时排行") :]
     assert ranking.index("作品2") < ranking.index("作品1") < ranking.index("作品3")
 
 
@@ -274,14 +291,21 @@ def test_the_public_sends_in_works_during_the_submission_window(campaign_in, cli
     url = f"/campaigns/{campaign.pk}/submit/"
     empty = client.post(url, {"title": " ", "author": "张三"}, HTTP_HOST=ZHEJIANG, HTTP_ACCEPT="application/json")
     assert empty.status_code == 400 and empty.json()["message"] == "请填写作品名称" and empty.json()["field"] == "title"
-    sent = client.post(url, {"title": "海风里的大连", "author": "星海合唱团"}, HTTP_HOST=ZHEJIANG, HTTP_ACCEPT="application/json")
+    sent = client.post(
+        url, {"title": "海风里的大连", "author": "星海合唱团"}, HTTP_HOST=ZHEJIANG, HTTP_ACCEPT="application/json"
+    )
     assert sent.json()["ok"]
     entries = entries_of("zhejiang", campaign)
     assert [(e.number, e.title, e.status) for e in entries][-1] == (3, "海风里的大连", "pending")
     # Pending works are not on the page and cannot be voted for until staff approve them.
     assert _refusal(campaign, entries[-1].pk, make_user()) == "没有找到这个作品"
     closed = campaign_in(entries=0)
-    refused = client.post(f"/campaigns/{closed.pk}/submit/", {"title": "t", "author": "a"}, HTTP_HOST=ZHEJIANG, HTTP_ACCEPT="application/json")
+    refused = client.post(
+        f"/campaigns/{closed.pk}/submit/",
+        {"title": "t", "author": "a"},
+        HTTP_HOST=ZHEJIANG,
+        HTTP_ACCEPT="application/json",
+    )
     assert refused.json()["message"] == "当前不在作品征集时间内"
 
 
