@@ -1,0 +1,88 @@
+"""Two browser windows on a live stream and a campaign: what one does, the other sees at once.
+
+A comment typed in one window appears in the other (the websocket, the Redis channel layer);
+a vote cast in one window moves the tally in the other. Both pages: one h1, no sideways
+scrolling at 360 px, no serious axe-core violation.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django_tenants.utils import schema_context
+from playwright.sync_api import expect
+
+from .test_content_walk import check_page
+from .test_unified_login import sign_in
+
+ZHEJIANG = "zhejiang.culture.localhost"
+DALIAN = "dalian.culture.localhost"
+PASSWORD = "Vote-2026-browser"
+
+
+def _new_person(django_db_blocker) -> str:
+    """An account nobody seeded (and nobody voted with)."""
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        name = f"viewer{uuid.uuid4().hex[:8]}"
+        get_user_model().objects.create_user(username=name, password=PASSWORD, first_name="新观众")
+    return name
+
+
+def test_a_comment_typed_in_one_window_appears_in_the_other(
+    live_platform, browser, phone_page, django_db_blocker, forget_browser_sessions
+):
+    url = live_platform.url(ZHEJIANG, "/live-now/")
+    phone_page.goto(url)  # an anonymous viewer on a phone
+    expect(phone_page.locator("[data-connection]")).to_contain_text("实时评论已连接")
+    expect(phone_page.locator("[data-comment-form]")).to_be_hidden()  # reading only, not signed in
+    check_page(phone_page, max_width=360)
+
+    speaker_context = browser.new_context(locale="zh-CN")
+    speaker = speaker_context.new_page()
+    name = _new_person(django_db_blocker)
+    sign_in(speaker, live_platform, ZHEJIANG, username=name)
+    speaker.goto(url)
+    form = speaker.locator("[data-comment-form]")
+    expect(form).to_be_visible()
+    words = f"越剧唱腔真好听{uuid.uuid4().hex[:4]}"
+    speaker.get_by_label("发表评论").fill(words)
+    speaker.get_by_role("button", name="发送").click()
+    expect(phone_page.locator("[data-comments]")).to_contain_text(words)
+    expect(phone_page.locator("[data-comments] li").last).to_contain_text("新观众")
+    # Sent again at once: the rate limit answers in Chinese, and nothing new arrives.
+    speaker.get_by_label("发表评论").fill("再来一条")
+    speaker.get_by_role("button", name="发送").click()
+    expect(speaker.locator("[data-form-message]")).to_contain_text("发言太快了")
+    speaker_context.close()
+    expect(phone_page.locator("[data-comments]")).not_to_contain_text("再来一条")
+    with django_db_blocker.unblock(), schema_context("zhejiang"):
+        from live.models import LiveComment
+
+        LiveComment.objects.filter(body=words).delete()
+
+
+def test_a_vote_in_one_window_moves_the_tally_in_the_other(
+    live_platform, browser, phone_page, django_db_blocker, forget_browser_sessions
+):
+    url = live_platform.url(DALIAN, "/campaign/")
+    phone_page.goto(url)
+    check_page(phone_page, max_width=360)
+    first_card = phone_page.locator("[data-entry]").first
+    votes = first_card.locator("[data-entry-votes]")
+    before = int(votes.inner_text())
+
+    voter_context = browser.new_context(locale="zh-CN")
+    voter = voter_context.new_page()
+    sign_in(voter, live_platform, DALIAN, username=_new_person(django_db_blocker))
+    voter.goto(url)
+    voter.locator("[data-entry]").first.get_by_role("button", name=re.compile("投票")).click()
+    expect(voter.locator("[data-vote-message]")).to_have_text("投票成功！今天还可以投 1 票")
+    expect(votes).to_have_text(str(before + 1))  # pushed to the other window, no reload
+    voter.locator("[data-entry]").first.get_by_role("button", name=re.compile("投票")).click()
+    expect(voter.locator("[data-vote-message]")).to_have_text("今天已经为这个作品投过票了，可以投给其他作品")
+    expect(votes).to_have_text(str(before + 1))
+    voter_context.close()
