@@ -96,3 +96,19 @@ def keep_test_connection(monkeypatch) -> None:
     test's (rolled-back) transaction Django counts the test's own connection as obsolete and
     would close it. The consumers' queries still run for real, on the test's connection."""
     monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
+
+
+def move_page_ids_past(schema: str, other: str = "zhejiang") -> None:
+    """Make the next page id of `schema` one that is no page in `other` (forward only: sequences
+    ignore rollbacks, so moving one back would hand out ids committed rows already use)."""
+    from django.db import connection
+
+    with schema_context(other), connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM wagtailcore_page")
+        beyond = cursor.fetchone()[0] + 1000
+    with schema_context(schema), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('wagtailcore_page', 'id'), "
+            "GREATEST(%s, (SELECT last_value FROM wagtailcore_page_id_seq) + 1), false)",
+            [beyond],
+        )

@@ -54,11 +54,15 @@ def unguarded(django_db_setup, django_db_blocker):
 @pytest.fixture
 def committed_campaign(django_db_blocker):
     """A campaign with two entries and voters, committed (the servers see only committed data)."""
+    from django_tasks_db.models import DBTaskResult
+
     from campaigns.models import CampaignEntry
     from cms_pages.models import CampaignPage, HomePage
 
     created_users = []
     with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        tasks_before = set(DBTaskResult.objects.values_list("id", flat=True))
         with schema_context("zhejiang"):
             home = HomePage.objects.filter(depth=2).first()
             page = CampaignPage(
@@ -96,6 +100,9 @@ def committed_campaign(django_db_blocker):
             page.delete()
         with schema_context("zhejiang"):  # their votes and memberships live in zhejiang's schema
             get_user_model().objects.filter(pk__in=[u.pk for u in created_users]).delete()
+        # The search-index tasks these pages and entries queued would find nothing to index now.
+        connection.set_schema_to_public()
+        DBTaskResult.objects.exclude(id__in=tasks_before).delete()
 
 
 def _post_vote(server, page_id: int, entry_id: int, session_key: str) -> int:

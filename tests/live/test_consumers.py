@@ -9,7 +9,16 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from live.models import LiveComment, LiveMute, SensitiveWord
-from tests.websocket_helpers import SICHUAN, ZHEJIANG, communicator, hours, make_user, receive_type, run
+from tests.websocket_helpers import (
+    SICHUAN,
+    ZHEJIANG,
+    communicator,
+    hours,
+    make_user,
+    move_page_ids_past,
+    receive_type,
+    run,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -374,9 +383,7 @@ def test_sockets_from_unknown_hosts_or_foreign_origins_are_refused(live_page_in,
 def test_another_tenants_page_unpublished_or_restricted_pages_are_refused(live_page_in):
     from wagtail.models import PageViewRestriction
 
-    with schema_context("sichuan"), connection.cursor() as cursor:
-        # An id that is no page at all in zhejiang: only the tenant could make it resolve.
-        cursor.execute("SELECT setval(pg_get_serial_sequence('wagtailcore_page', 'id'), 900000, false)")
+    move_page_ids_past("sichuan")  # an id that is no page at all in zhejiang
     sc_only = live_page_in("sichuan")
     hidden = live_page_in()
     restricted = live_page_in()
