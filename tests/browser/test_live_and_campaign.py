@@ -16,20 +16,46 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from .test_content_walk import check_page
-from .test_unified_login import sign_in
 
 ZHEJIANG = "zhejiang.culture.localhost"
 DALIAN = "dalian.culture.localhost"
 PASSWORD = "Vote-2026-browser"
 
 
-def _new_person(django_db_blocker) -> str:
-    """An account nobody seeded (and nobody voted with)."""
+def _signed_in_window(browser, live_platform, django_db_blocker):
+    """A browser window signed in as an account nobody seeded (and nobody voted with).
+
+    The session is made here and handed to the browser as the platform cookie: the sign-in form
+    itself is walked in test_unified_login.py."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
-        name = f"viewer{uuid.uuid4().hex[:8]}"
-        get_user_model().objects.create_user(username=name, password=PASSWORD, first_name="新观众")
-    return name
+        user = get_user_model().objects.create_user(
+            username=f"viewer{uuid.uuid4().hex[:8]}", password=PASSWORD, first_name="新观众"
+        )
+        session = SessionStore()
+        session.update(
+            {
+                "_auth_user_id": str(user.pk),
+                "_auth_user_backend": settings.AUTHENTICATION_BACKENDS[0],
+                "_auth_user_hash": user.get_session_auth_hash(),
+            }
+        )
+        session.create()
+    context = browser.new_context(locale="zh-CN")
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": session.session_key,
+                "domain": ".culture.localhost",
+                "path": "/",
+            }
+        ]
+    )
+    return context
 
 
 def test_a_comment_typed_in_one_window_appears_in_the_other(
@@ -41,10 +67,8 @@ def test_a_comment_typed_in_one_window_appears_in_the_other(
     expect(phone_page.locator("[data-comment-form]")).to_be_hidden()  # reading only, not signed in
     check_page(phone_page, max_width=360)
 
-    speaker_context = browser.new_context(locale="zh-CN")
+    speaker_context = _signed_in_window(browser, live_platform, django_db_blocker)
     speaker = speaker_context.new_page()
-    name = _new_person(django_db_blocker)
-    sign_in(speaker, live_platform, ZHEJIANG, username=name)
     speaker.goto(url)
     form = speaker.locator("[data-comment-form]")
     expect(form).to_be_visible()
@@ -75,9 +99,8 @@ def test_a_vote_in_one_window_moves_the_tally_in_the_other(
     votes = first_card.locator("[data-entry-votes]")
     before = int(votes.inner_text())
 
-    voter_context = browser.new_context(locale="zh-CN")
+    voter_context = _signed_in_window(browser, live_platform, django_db_blocker)
     voter = voter_context.new_page()
-    sign_in(voter, live_platform, DALIAN, username=_new_person(django_db_blocker))
     voter.goto(url)
     voter.locator("[data-entry]").first.get_by_role("button", name=re.compile("投票")).click()
     expect(voter.locator("[data-vote-message]")).to_have_text("投票成功！今天还可以投 1 票")
