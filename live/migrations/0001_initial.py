@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cms_pages', '0005_live_and_campaign_settings'),
+        ('cms_pages', '0006_live_and_campaign_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

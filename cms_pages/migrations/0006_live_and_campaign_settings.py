@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cms_pages', '0004_pulled_copies_original_url'),
+        ('cms_pages', '0005_members_only_restriction'),
     ]
 
     operations = [
