@@ -81,8 +81,13 @@ async def fanout(port: int, viewers: int, comments: int, cookie: str) -> list[fl
     tasks, started = [], time.perf_counter()
     for n in range(viewers):
         ready = asyncio.Event()
-        tasks.append(asyncio.create_task(viewer(ready)))
-        await ready.wait()
+        task = asyncio.create_task(viewer(ready))
+        tasks.append(task)
+        waiter = asyncio.create_task(ready.wait())
+        await asyncio.wait({waiter, task}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():  # the viewer could not connect: say why instead of waiting forever
+            waiter.cancel()
+            raise SystemExit(f"viewer {n} could not connect: {task.exception()!r}")
         if n and n % 250 == 0:
             print(f"  {n} viewers connected ({time.perf_counter() - started:.1f} s)", flush=True)
     print(f"  {viewers} viewers connected in {time.perf_counter() - started:.1f} s", flush=True)
