@@ -42,7 +42,7 @@ def notify(user, kind: str, title: str, body: str = "", link: str = "", *, sms: 
         link=_check_link(link),
         send_sms=sms,
     )
-    if user.email or (sms and user.mobile):
+    if _can_mail(user) or (sms and _can_text(user)):
         from .tasks import deliver_notification_task
 
         transaction.on_commit(lambda: deliver_notification_task.enqueue(notification.pk))
@@ -89,13 +89,22 @@ def deliver(notification_id: int) -> None:
     notification = Notification.objects.select_related("recipient").get(pk=notification_id)
     user = notification.recipient
     link = absolute_link(notification.link)
-    if user.email and notification.emailed_at is None:
+    if _can_mail(user) and notification.emailed_at is None:
         text = "\n\n".join(part for part in (notification.body, link) if part)
         send_mail(notification.title, text, settings.DEFAULT_FROM_EMAIL, [user.email])
         Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
-    if notification.send_sms and user.mobile and notification.texted_at is None:
+    if notification.send_sms and _can_text(user) and notification.texted_at is None:
         sms.send_sms(user.mobile, f"【{_site_name()}】{notification.title}" + (f" {link}" if link else ""))
         Notification.objects.filter(pk=notification.pk).update(texted_at=timezone.now())
+
+
+def _can_mail(user) -> bool:
+    # Only an address its owner proved: an unproven one may be someone else's mailbox.
+    return bool(user.email and user.email_verified)
+
+
+def _can_text(user) -> bool:
+    return bool(user.mobile and user.mobile_verified)
 
 
 def _site_name() -> str:

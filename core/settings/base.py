@@ -257,8 +257,9 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
-        # Video and audio: uploaded files, or an https stream an editor entered.
-        "media-src": ["'self'", "https:"],
+        # Video and audio: uploaded files, an https stream an editor entered, and blob: (the HLS player
+        # feeds the video element through Media Source Extensions, live/static/live/hls-player.js).
+        "media-src": ["'self'", "https:", "blob:"],
         # Embedded players of video sites (oEmbed), over https only.
         "frame-src": ["'self'", "https:"],
         "font-src": ["'self'"],

@@ -65,6 +65,15 @@ def test_a_comment_typed_in_one_window_appears_in_the_other(
     expect(phone_page.locator("[data-connection]")).to_contain_text("实时评论已连接")
     expect(phone_page.locator("[data-comment-form]")).to_be_hidden()  # reading only, not signed in
     check_page(phone_page, max_width=360)
+    # The demo stream plays in the site's own HLS player (Media Source Extensions, under the CSP).
+    video = phone_page.locator("video[data-hls-src]")
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    for _ in range(40):  # polled from here: wait_for_function would need eval, which the CSP forbids
+        if video.evaluate("v => v.currentTime") > 0.5:
+            break
+        phone_page.wait_for_timeout(500)
+    assert video.evaluate("v => v.currentTime") > 0.5, "the demo stream did not play"
+    expect(phone_page.locator("[data-player-note]")).to_be_hidden()
 
     speaker_context = _signed_in_window(browser, live_platform, django_db_blocker)
     speaker = speaker_context.new_page()

@@ -27,6 +27,9 @@ def person():
     user.email = "lihua@example.cn"
     user.save()
     set_personal_data(user, mobile="13800138000")
+    # Proven by their owner (accounts' verification flow): only proven contacts get messages.
+    type(user).objects.filter(pk=user.pk).update(email_verified=True, mobile_verified=True)
+    user.refresh_from_db()
     return user
 
 
@@ -133,3 +136,13 @@ def test_messages_need_sign_in_and_the_platform_host_has_none(client, signed_in)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     # The personal centre on the platform host still renders (no tenant tables there).
     assert signed_in.get("/me/", HTTP_HOST="culture.localhost").status_code == 200
+
+
+def test_unproven_addresses_and_numbers_get_nothing(person, django_capture_on_commit_callbacks):
+    person.email_verified = person.mobile_verified = False
+    person.save()
+    with schema_context("zhejiang"), django_capture_on_commit_callbacks(execute=True):
+        services.notify(person, "booking", "预约成功：越剧专场", "请凭取票码入场。", link="/me/bookings/")
+        assert Notification.objects.filter(recipient=person).count() == 1  # still in 消息
+    assert not _delivery_tasks().exists()
+    assert mail.outbox == []
