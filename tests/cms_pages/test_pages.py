@@ -15,6 +15,7 @@ from django_tenants.utils import schema_context
 
 from cms_pages import models as m
 from cms_pages.demo import seed_demo_content
+from volunteers.models import OpportunityIndexPage
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +53,7 @@ def test_home_allows_indexes_standard_live_and_campaign_pages():
         m.StandardPage,
         m.LiveStreamPage,
         m.CampaignPage,
+        OpportunityIndexPage,  # 志愿服务 (volunteers)
     }
 
 
@@ -400,7 +402,7 @@ def test_editor_forms_open_for_every_page_type(client, zhejiang_demo):
         edit = [m.VenuePage.objects.get(), m.ResourcePage.objects.get(slug="nianhua")]
     assert client.login(username="zhejiang_admin", password=DEMO_PASSWORD)
     for model, parent in targets:
-        url = f"/admin/pages/add/cms_pages/{model._meta.model_name}/{parent.pk}/"
+        url = f"/admin/pages/add/{model._meta.app_label}/{model._meta.model_name}/{parent.pk}/"
         response = client.get(url, HTTP_HOST=ZHEJIANG)
         assert response.status_code == 200, url
     for page in edit:
