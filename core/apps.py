@@ -11,6 +11,33 @@ class CoreConfig(AppConfig):
         localhost.install()
         content_types.install()
         self.connect_page_cache()
+        self.public_page_urls()
+
+    @staticmethod
+    def public_page_urls() -> None:
+        """Every Wagtail page's full URL on its tenant's primary public URL (scheme, host, port).
+
+        Wagtail builds it from its Site row's hostname and port, which carry neither the scheme
+        nor the port the platform is served on, nor the primary domain the operator chose. Done on
+        Page itself so page types of every app (and plain Page objects) follow, not only those
+        that remember a mixin (decision 0017)."""
+        from wagtail.models import Page
+
+        if getattr(Page.get_url_parts, "_public_url", False):
+            return
+        wagtail_url_parts = Page.get_url_parts
+
+        def get_url_parts(self, request=None):
+            parts = wagtail_url_parts(self, request)
+            if parts is None:
+                return None
+            from .urls_util import public_base_url
+
+            site_id, _wagtail_root_url, page_path = parts
+            return site_id, public_base_url(), page_path
+
+        get_url_parts._public_url = True
+        Page.get_url_parts = get_url_parts
 
     @staticmethod
     def connect_page_cache() -> None:
