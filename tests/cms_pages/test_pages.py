@@ -397,7 +397,12 @@ def test_editor_forms_open_for_every_page_type(client, zhejiang_demo):
 
     with schema_context("zhejiang"):
         home = zhejiang_demo
-        targets = [(model, home) for model in m.HomePage.allowed_subpage_models() if model not in INDEXES]
+        # Index pages that exist already (at most one each, e.g. 志愿服务) cannot be added again.
+        targets = [
+            (model, home)
+            for model in m.HomePage.allowed_subpage_models()
+            if model not in INDEXES and model.can_create_at(home)
+        ]
         targets += [(child, index.objects.get()) for index, child in INDEXES.items()]
         edit = [m.VenuePage.objects.get(), m.ResourcePage.objects.get(slug="nianhua")]
     assert client.login(username="zhejiang_admin", password=DEMO_PASSWORD)
