@@ -26,7 +26,8 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from core.chinese import segment
+from core.chinese import parse_query, query_in_page_script, segment
+from core.chinese import tsquery as chinese_tsquery
 
 from .models import (
     Assignment,
@@ -161,10 +162,11 @@ def search_catalogue(params, *, limit: int = 50) -> CatalogueOutcome:
         outcome.filtered = True
     if len(outcome.query) > 100:
         outcome.errors["q"] = "搜索词不能超过 100 个字。"
-    words = segment(outcome.query[:100]).split()
+    # The query side of the site search (core.chinese): each word whole, or as adjacent bigrams.
+    words = parse_query(query_in_page_script(outcome.query[:100]))
     if words and "q" not in outcome.errors:
         outcome.filtered = True
-        tsquery = SearchQuery(" ".join(words), config="simple", search_type="plain")
+        tsquery = SearchQuery(chinese_tsquery(words), config="simple", search_type="raw")
         vector = SearchVector("search_text", config="simple")
         queryset = (
             queryset.annotate(rank=SearchRank(vector, tsquery))
