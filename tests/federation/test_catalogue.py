@@ -344,9 +344,7 @@ def test_catalogue_is_national_only_and_never_leaks_another_province(client):
 
 # SET search_path, the origins for the filter, the count, the page of records: whatever the
 # number of results and filters (the site, branding and navigation come from the tenant's cache).
-# + the tenant's languages (wagtailcore_locale) for the language links, cached per address: every
-# address below is asked for the first time.
-LIST_QUERIES = 5
+LIST_QUERIES = 4
 
 
 def test_catalogue_list_takes_the_same_queries_whatever_the_number_of_results(

@@ -118,7 +118,6 @@ def language_switcher(context):
     from django.conf import settings
     from django.urls import translate_url
     from django.utils.translation import get_language
-    from wagtail.models import Locale
 
     current = get_language()
     page = context.get("page")
@@ -132,12 +131,27 @@ def language_switcher(context):
     names = dict(settings.WAGTAIL_CONTENT_LANGUAGES)
     path = request.get_full_path()
     links = []
-    for code in Locale.objects.order_by("pk").values_list("language_code", flat=True):
+    for code in _site_language_codes():
         url = translate_url(path, code)
         if code != current and url == path:
             continue  # this view has no version in that language
         links.append({"code": code, "name": names.get(code, code), "url": url, "current": code == current})
     return {"links": links if len(links) > 1 else []}
+
+
+def _site_language_codes() -> list[str]:
+    """The tenant's languages, from its cache (keyed by its content version): not a query per page."""
+    from django.core.cache import cache
+    from wagtail.models import Locale
+
+    from core.page_cache import content_version
+
+    key = f"themes:language-codes:{content_version()}"
+    codes = cache.get(key)
+    if codes is None:
+        codes = list(Locale.objects.order_by("pk").values_list("language_code", flat=True))
+        cache.set(key, codes, 300)
+    return codes
 
 
 @register.inclusion_tag("themes/navigation.html", takes_context=True)
