@@ -128,7 +128,7 @@ def check_venue_page(page, venue: Venue) -> None:
     expect(facts.locator(f'a[href="{venue.map_url}"]')).to_be_visible()
     expect(facts.locator(f'a[href="{venue.map_url}"]')).to_contain_text("查看地图")
     room_cells = page.locator("section[aria-labelledby=venue-rooms] tbody tr td:first-child")
-    expect(room_cells).to_have_text(list(venue.rooms))
+    expect(room_cells).to_contain_text(list(venue.rooms))  # each room, with its 预定 link (bookings)
 
 
 def check_resource_page(page, resource: Resource) -> None:
