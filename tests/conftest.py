@@ -28,7 +28,33 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb
     yield
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
+        if not django_db_keepdb:
+            _end_other_sessions()
         teardown_databases(db_cfg, verbosity=0, keepdb=django_db_keepdb)
+
+
+def _end_other_sessions(wait_seconds: float = 15) -> None:
+    """Live servers and their pooled connections may still be closing when the session ends;
+    DROP DATABASE refuses while any session is connected, so end them first (test database only)."""
+    import time
+
+    from django.db import DatabaseError
+
+    assert connection.settings_dict["NAME"].startswith("test_")
+    query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    deadline = time.monotonic() + wait_seconds
+    try:
+        with connection.cursor() as cursor:
+            while True:
+                cursor.execute(query)
+                pids = [row[0] for row in cursor.fetchall()]
+                if not pids or time.monotonic() > deadline:
+                    return
+                for pid in pids:
+                    cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+                time.sleep(0.2)
+    except DatabaseError:
+        pass  # not allowed on this server: the drop says what is still connected
 
 
 @pytest.fixture(autouse=True)
