@@ -48,12 +48,8 @@ async def _touch(schema: str, page_id: int, channel: str) -> int:
     return int(result[-1])
 
 
-async def joined(schema: str, page_id: int, channel: str) -> int:
-    return await _touch(schema, page_id, channel)
-
-
-async def seen(schema: str, page_id: int, channel: str) -> int:
-    return await _touch(schema, page_id, channel)
+# A new viewer and a ping do the same: (re)score the connection, drop the stale ones, count.
+joined = seen = _touch
 
 
 async def left(schema: str, page_id: int, channel: str) -> int:
