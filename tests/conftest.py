@@ -29,8 +29,29 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         if not django_db_keepdb:
+            from core.database import pool
+
+            # Tests that load core.asgi turn pooling on in this process: this session's own
+            # connection would go back to the pool on close, and DROP DATABASE would wait on it.
+            connection.close()
+            pool.shut_down()
             _end_other_sessions()
+            _drop_with_force(connection)
         teardown_databases(db_cfg, verbosity=0, keepdb=django_db_keepdb)
+
+
+def _drop_with_force(conn) -> None:
+    """DROP DATABASE … WITH (FORCE) (PostgreSQL 13+) for the session's teardown: a server or
+    worker a test started may still reconnect between the sessions ending and the drop."""
+    creation = conn.creation
+
+    force = " WITH (FORCE)" if conn.pg_version >= 130000 else ""
+
+    def destroy(test_database_name, verbosity):
+        with creation._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE {conn.ops.quote_name(test_database_name)}{force}")
+
+    creation._destroy_test_db = destroy
 
 
 def _end_other_sessions(wait_seconds: float = 15) -> None:
@@ -48,7 +69,14 @@ def _end_other_sessions(wait_seconds: float = 15) -> None:
             while True:
                 cursor.execute(query)
                 pids = [row[0] for row in cursor.fetchall()]
-                if not pids or time.monotonic() > deadline:
+                if not pids:
+                    return
+                if time.monotonic() > deadline:
+                    cursor.execute(
+                        "SELECT pid, application_name, state, left(query, 120) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                    print(f"sessions still on the test database: {cursor.fetchall()}")
                     return
                 for pid in pids:
                     cursor.execute("SELECT pg_terminate_backend(%s)", [pid])

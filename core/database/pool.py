@@ -151,6 +151,15 @@ def enable() -> None:
     _enabled = True
 
 
+def shut_down() -> None:
+    """Stop lending and close every idle pooled connection (the test session, before it drops
+    its database: a connection given back to the pool is still a session on that database)."""
+    global _enabled
+    _enabled = False
+    for each in all_pools():
+        each.close_idle()
+
+
 def is_enabled() -> bool:
     return _enabled
 
