@@ -149,6 +149,23 @@ class HomePage(PublicUrlMixin, Page):
     class Meta:
         verbose_name = "首页"
 
+    def route(self, request, path_components):
+        """A translated home routes through its own tree; a page not translated yet is found in the
+        original tree instead and shown in its own language with a note (themes/base.html), rather
+        than a 404 under /en/ wherever its section happens to be translated."""
+        from wagtail.models import Locale
+
+        try:
+            return super().route(request, path_components)
+        except Http404:
+            default = Locale.get_default()
+            if not path_components or self.locale_id == default.pk:
+                raise
+            original = self.get_translation_or_none(default)
+            if original is None:
+                raise
+            return original.specific.route(request, path_components)
+
     def get_context(self, request, *args, **kwargs):
         # Three bounded queries (plus renditions of any cover images), whatever the site holds.
         # Only the columns the cards show (cms_pages/includes/*_list.html): not the bodies.

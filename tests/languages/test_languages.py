@@ -102,3 +102,18 @@ def test_the_search_page_offers_its_other_languages(client):
     english = client.get("/en/search/", {"q": "广场舞"}, HTTP_HOST=ZJ)
     assert english.status_code == 200
     assert "Site search" in english.content.decode()
+
+
+def test_an_untranslated_page_under_a_translated_section_shows_the_original_saying_so(client):
+    """zhejiang has English section pages; an article with no English version below one of them
+    is shown in Chinese with the notice, not a 404."""
+    provision_languages(["zhejiang"])
+    with schema_context("zhejiang"):
+        article = NewsPage.objects.live().filter(locale__language_code="zh-hans").first()
+        path = article.url
+    response = client.get("/en" + path, HTTP_HOST=ZJ)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="zh-hans"' in html
+    assert 'class="untranslated-notice"' in html
+    assert article.title in html
