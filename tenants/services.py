@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
+from django.utils.module_loading import import_string
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
@@ -464,6 +465,8 @@ def refresh_search_indexes(stdout=None) -> list[str]:
             stdout.write(f"rebuilding the search index of {schema}...")
         with schema_context(schema):
             call_command("wagtail_update_index", verbosity=0)
+            for path in settings.CULTURE_SEARCH_REINDEXERS:  # feature apps' own search text
+                import_string(path)()
         CultureSite.objects.filter(schema_name=schema).update(search_index_version=INDEX_VERSION)
     return stale
 

@@ -265,7 +265,6 @@ class Assignment(models.Model):
     due_date = models.DateField("截止日期")
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    last_reminded_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["course", "group"], name="training_assignment_once")]
@@ -287,6 +286,8 @@ class Enrollment(models.Model):
     due_date = models.DateField("截止日期", null=True, blank=True)
     enrolled_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # The last due-date reminder sent (days before the due date: 7, 3, 1, 0), so each is sent once.
+    reminded_days = models.SmallIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["course", "user"], name="training_enrol_once")]

@@ -66,11 +66,33 @@ def _require_manager(user) -> None:
 # --- Courses ------------------------------------------------------------------------------------------
 
 
-def index_course(course: Course) -> None:
+def course_search_text(course, lesson_titles) -> str:
+    """What the catalogue search matches: title, summary, teacher, category, origin and lesson
+    titles, segmented like the site search (core.chinese.segment: jieba words and bigrams)."""
     parts = [course.title, course.summary, course.teacher, course.get_category_display(), course.origin_name]
-    if course.pk:
-        parts += list(Lesson.objects.filter(chapter__course=course).values_list("title", flat=True))
-    course.search_text = segment("\n".join(p for p in parts if p))
+    return segment("\n".join(p for p in [*parts, *lesson_titles] if p))
+
+
+def index_course(course: Course) -> None:
+    titles = Lesson.objects.filter(chapter__course=course).values_list("title", flat=True) if course.pk else []
+    course.search_text = course_search_text(course, titles)
+
+
+def reindex_courses(course_model=Course, lesson_model=Lesson) -> int:
+    """Segment every course's search text again (after core.chinese changed: the data migration
+    0003 and tenants.services.refresh_search_indexes, through CULTURE_SEARCH_REINDEXERS)."""
+    titles: dict[int, list[str]] = {}
+    for course_id, title in lesson_model.objects.order_by("chapter__position", "position", "pk").values_list(
+        "chapter__course_id", "title"
+    ):
+        titles.setdefault(course_id, []).append(title)
+    count = 0
+    for course in course_model.objects.iterator(chunk_size=500):
+        text = course_search_text(course, titles.get(course.pk, []))
+        if text != course.search_text:
+            course_model.objects.filter(pk=course.pk).update(search_text=text)
+            count += 1
+    return count
 
 
 def save_course(course: Course) -> Course:
@@ -229,18 +251,21 @@ def assign_course(course: Course, group: TrainingGroup, due_date: datetime.date,
 
 def _enrol_group(assignment: Assignment) -> list:
     newly = []
+    # The assignment's own message stands for the reminder due now (none right after it).
+    reminded = reminder_threshold((assignment.due_date - timezone.localdate()).days)
     for user in assignment.group.members.all():
         enrollment, created = Enrollment.objects.get_or_create(
             course=assignment.course,
             user=user,
-            defaults={"source": Enrollment.Source.ASSIGNED, "due_date": assignment.due_date},
+            defaults={"source": Enrollment.Source.ASSIGNED, "due_date": assignment.due_date, "reminded_days": reminded},
         )
         if created:
             newly.append(user)
         elif enrollment.due_date != assignment.due_date and enrollment.completed_at is None:
             enrollment.due_date = assignment.due_date
             enrollment.source = Enrollment.Source.ASSIGNED
-            enrollment.save(update_fields=["due_date", "source"])
+            enrollment.reminded_days = None  # a new due date: its reminders start again
+            enrollment.save(update_fields=["due_date", "source", "reminded_days"])
     return newly
 
 
@@ -251,41 +276,52 @@ def add_group_member(group: TrainingGroup, user, *, by) -> None:
         _enrol_group(assignment)
 
 
-REMINDER_DAYS = (7, 3, 1)  # reminders this many days before the due date (and on overdue, once)
+# Reminders this many days before the due date; 0 is the last one, on the due date or once overdue.
+REMINDER_DAYS = (7, 3, 1, 0)
+
+
+def reminder_threshold(days_left: int) -> int | None:
+    """The reminder a person with `days_left` should have had by now (None: too early for any)."""
+    due = [days for days in REMINDER_DAYS if days_left <= days]
+    return min(due) if due else None
 
 
 def send_due_reminders(today: datetime.date | None = None) -> int:
-    """Remind people whose assigned course is due in 7, 3 or 1 days and is not complete. Once per day
-    per assignment (`last_reminded_on`), so running it twice a day sends nothing twice."""
+    """Remind people whose course with a due date is not complete: 7, 3 and 1 days before and on
+    the due date (or once overdue). Each person gets each reminder once (`Enrollment.reminded_days`,
+    set in the transaction that sends it, rows locked with SKIP LOCKED): the worker runs this
+    every minute in every tenant, and a worker that was down catches up with the latest reminder
+    only. Returns the number of reminders sent."""
     today = today or timezone.localdate()
     sent = 0
-    for assignment in Assignment.objects.select_related("course").exclude(last_reminded_on=today):
-        days_left = (assignment.due_date - today).days
-        if days_left not in REMINDER_DAYS:
-            continue
-        people = list(
-            get_user_model().objects.filter(
-                pk__in=Enrollment.objects.filter(
-                    course=assignment.course, completed_at__isnull=True, user__in=assignment.group.members.all()
-                ).values("user")
-            )
-        )
+    for threshold in REMINDER_DAYS:
+        # days_left in (next smaller threshold, threshold]: the reminder due now is this one.
+        smaller = [days for days in REMINDER_DAYS if days < threshold]
+        window = Q(due_date__lte=today + datetime.timedelta(days=threshold))
+        if smaller:
+            window &= Q(due_date__gt=today + datetime.timedelta(days=max(smaller)))
         with transaction.atomic():
-            updated = (
-                Assignment.objects.filter(pk=assignment.pk)
-                .exclude(last_reminded_on=today)
-                .update(last_reminded_on=today)
+            due = list(
+                Enrollment.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(window, due_date__isnull=False, completed_at__isnull=True)
+                .filter(Q(reminded_days__isnull=True) | Q(reminded_days__gt=threshold))
+                .filter(course__status=Course.Status.PUBLISHED)
+                .select_related("course", "user")
             )
-        if not updated:
-            continue
-        _notify(
-            people,
-            "training.reminder",
-            "培训提醒：" + assignment.course.title,
-            f"课程《{assignment.course.title}》将于 {assignment.due_date:%Y-%m-%d} 截止（还有 {days_left} 天），请尽快完成。",
-            assignment.course.get_absolute_url(),
-        )
-        sent += len(people)
+            if not due:
+                continue
+            Enrollment.objects.filter(pk__in=[e.pk for e in due]).update(reminded_days=threshold)
+            for enrollment in due:
+                course, days_left = enrollment.course, (enrollment.due_date - today).days
+                when = f"还有 {days_left} 天" if days_left > 0 else ("今天截止" if days_left == 0 else "已逾期")
+                _notify(
+                    [enrollment.user],
+                    "training.reminder",
+                    "培训提醒：" + course.title,
+                    f"课程《{course.title}》的截止日期是 {enrollment.due_date:%Y-%m-%d}（{when}），请尽快完成。",
+                    course.get_absolute_url(),
+                )
+            sent += len(due)
     return sent
 
 

@@ -337,7 +337,10 @@ TASKS = {
 # Tasks allowed to run without a tenant (they act on the platform itself).
 CULTURE_PLATFORM_TASKS = {"tenants.tasks.provision_culture_site_task"}
 # Tenant tasks the worker queues in every tenant once a minute (core.scheduled), by dotted path.
-CULTURE_PERIODIC_TENANT_TASKS = ["bookings.tasks.bookings_upkeep_task"]
+CULTURE_PERIODIC_TENANT_TASKS = ["bookings.tasks.bookings_upkeep_task", "training.tasks.training_reminders_task"]
+# Search text kept outside Wagtail's index, segmented again with core.chinese when its
+# INDEX_VERSION rises (tenants.services.refresh_search_indexes calls each in every site).
+CULTURE_SEARCH_REINDEXERS = ["training.services.reindex_courses"]
 # Bookings (bookings.locking): the advisory lock that prevents overselling. Only the concurrency
 # test turns it off, to show the race it prevents; BOOKINGS_TEST_RACE_DELAY (seconds) widens that
 # race in the test. Never set either in production.
@@ -356,6 +359,8 @@ CULTURE_RERUNNABLE_TASKS = {
     "notifications.tasks.deliver_notification_task",
     # Passes on holds, expires, records no-shows, reminds once (reminded_at): safe to run again.
     "bookings.tasks.bookings_upkeep_task",
+    # Marks each reminder sent (Enrollment.reminded_days) with the sending: a rerun sends none twice.
+    "training.tasks.training_reminders_task",
 }
 # /healthz reports the worker as down when its heartbeat is older than this; a worker silent for
 # longer is taken for dead and its unfinished tasks are recovered.

@@ -1,4 +1,5 @@
-"""Remind people of assigned courses due in 7, 3 or 1 days, on every site (run once a day)."""
+"""Send the due-date reminders of training courses now, on every site (the worker does this every
+minute through training.tasks; this command is for a manual run)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -8,7 +9,7 @@ from training.services import send_due_reminders
 
 
 class Command(BaseCommand):
-    help = "Send due-date reminders of assigned training courses in every tenant (idempotent per day)."
+    help = "Send due-date reminders of assigned training courses in every tenant (each person once per reminder)."
 
     def handle(self, *args, **options):
         skip = {get_public_schema_name(), settings.TENANT_BASE_SCHEMA}
