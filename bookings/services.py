@@ -105,6 +105,32 @@ def seats_left(session: Session) -> int:
     return max(session.capacity - seats_taken(session), 0)
 
 
+def check_capacity(session_id: int | None, capacity) -> None:
+    """Refuse a capacity below the seats already taken (take the lock: call inside the saving transaction)."""
+    if session_id is None or capacity is None:
+        return
+    with transaction.atomic():  # the lock lasts until the outermost transaction ends
+        _lock(session_id)
+        taken = seats_taken(Session(pk=session_id))
+    if int(capacity) < taken:
+        raise _refuse(
+            f"名额不能少于已预约的座位数：该场次已有 {taken} 个座位被预约或保留，名额至少为 {taken}。",
+            "capacity_below_taken",
+            "capacity",
+        )
+
+
+def save_session(session: Session) -> Session:
+    """Create or change a session (the admin's path): the capacity never drops below the seats taken,
+    and seats a larger capacity frees go to the waiting list at once."""
+    with transaction.atomic():
+        check_capacity(session.pk, session.capacity)
+        session.save()
+        if Booking.objects.filter(session=session, status=S.WAITING).exists():
+            offer_freed_seats(session)
+    return session
+
+
 def _parse_quantity(quantity, limit: int) -> int:
     try:
         number = int(str(quantity).strip())
@@ -270,15 +296,19 @@ def _tell(booking: Booking, message: tuple[str, str, str], **extra) -> None:
 # --- The person's own changes ---------------------------------------------------------------
 
 
+def _lock(session_id: int) -> None:
+    try:
+        lock_session(session_id)
+    except SessionBusy:
+        raise _refuse("系统繁忙，请稍后重试。", "busy") from None
+
+
 def _locked_booking(booking_id: int) -> Booking:
     """The booking, re-read after taking its session's lock (the status may have moved meanwhile)."""
     session_id = Booking.objects.filter(pk=booking_id).values_list("session_id", flat=True).first()
     if session_id is None:
         raise _refuse("没有这个预约。", "no_booking")
-    try:
-        lock_session(session_id)
-    except SessionBusy:
-        raise _refuse("系统繁忙，请稍后重试。", "busy") from None
+    _lock(session_id)
     return Booking.objects.select_related("session__activity", "user").get(pk=booking_id)
 
 

@@ -2,11 +2,34 @@
 (lists, approval, check-in on a phone, export, messages) happens on the front-desk pages
 (/bookings/staff/), linked from the admin menu."""
 
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import modelform_factory
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
+from . import services
 from .models import RoomSettings, Session
+
+
+class SessionForm(forms.ModelForm):
+    """The admin's session form: capacity never below the seats taken; saved through the service."""
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            services.check_capacity(self.instance.pk, cleaned.get("capacity"))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        return cleaned
+
+    def save(self, commit=True):
+        session = super().save(commit=False)
+        if commit:
+            services.save_session(session)
+        return session
 
 
 class SessionViewSet(ModelViewSet):
@@ -31,6 +54,11 @@ class SessionViewSet(ModelViewSet):
     list_filter = ["requires_approval"]
     search_fields = ["name", "activity__title"]
     ordering = ["-starts_at"]
+
+    def get_form_class(self, for_update=False):
+        return modelform_factory(
+            self.model, form=SessionForm, formfield_callback=self.formfield_for_dbfield, fields=self.form_fields
+        )
 
 
 class RoomSettingsViewSet(ModelViewSet):

@@ -51,6 +51,9 @@ class Certificate(models.Model):
     )
     revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
     revocation_reason = models.TextField("撤销原因", blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = "证书"

@@ -97,7 +97,8 @@ def revoke_certificate(certificate: Certificate, *, reason: str, revoked_by=None
     if locked.revoked_at is None:
         locked.revoked_at = timezone.now()
         locked.revocation_reason = reason[:1000]
-        locked.save(update_fields=["revoked_at", "revocation_reason"])
+        locked.revoked_by = revoked_by
+        locked.save(update_fields=["revoked_at", "revocation_reason", "revoked_by"])
     return locked
 
 

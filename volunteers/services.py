@@ -1018,3 +1018,38 @@ def _notify(user, kind: str, title: str, body: str, link: str) -> None:
     from notifications import services as notifications
 
     notifications.notify(user, f"volunteers.{kind}", title, body, link)
+
+
+# --- certificates -----------------------------------------------------------------------------
+
+
+def service_certificates():
+    """This site's 志愿服务记录证明, newest first."""
+    from certificates.models import KIND_VOLUNTEER_SERVICE, Certificate
+
+    return Certificate.objects.filter(kind=KIND_VOLUNTEER_SERVICE).select_related("holder")
+
+
+def revoke_service_certificate(certificate_id: int, *, reason: str, by):
+    """A coordinator revokes a 志愿服务记录证明 with a reason: the public verification page then says
+    so, the PDF is no longer served, and the holder is told. Revoking twice is refused."""
+    from certificates import services as certificates
+
+    require_coordinator(by)
+    certificate = service_certificates().filter(pk=certificate_id).first()
+    if certificate is None:
+        raise ValidationError({"__all__": "没有这个志愿服务记录证明。"})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "撤销原因：请填写撤销原因（将显示在公开核验页面上）。"})
+    if certificate.is_revoked:
+        when = _local_datetime(certificate.revoked_at)
+        raise ValidationError({"__all__": f"该证书已于 {when} 撤销，无需重复撤销。"})
+    certificate = certificates.revoke_certificate(certificate, reason=reason, revoked_by=by)
+    _notify(
+        certificate.holder,
+        "certificate_revoked",
+        "志愿服务记录证明已撤销",
+        f"您的志愿服务记录证明（验证码 {certificate.display_code}）已被撤销。原因：{certificate.revocation_reason}",
+        "/me/certificates/",
+    )
+    return certificate

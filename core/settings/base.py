@@ -337,7 +337,11 @@ TASKS = {
 # Tasks allowed to run without a tenant (they act on the platform itself).
 CULTURE_PLATFORM_TASKS = {"tenants.tasks.provision_culture_site_task"}
 # Tenant tasks the worker queues in every tenant once a minute (core.scheduled), by dotted path.
-CULTURE_PERIODIC_TENANT_TASKS = ["bookings.tasks.bookings_upkeep_task", "training.tasks.training_reminders_task"]
+CULTURE_PERIODIC_TENANT_TASKS = [
+    "bookings.tasks.bookings_upkeep_task",
+    "training.tasks.training_reminders_task",
+    "volunteers.tasks.volunteer_reminders_task",
+]
 # Search text kept outside Wagtail's index, segmented again with core.chinese when its
 # INDEX_VERSION rises (tenants.services.refresh_search_indexes calls each in every site).
 CULTURE_SEARCH_REINDEXERS = ["training.services.reindex_courses"]

@@ -306,3 +306,19 @@ def test_room_bad_input_is_refused(zj):
             services.book_room(room.room_id, a, start, slots, purpose)
         assert code in codes(exc), (start, code, exc.value)
     assert not RoomBooking.objects.filter(user=a).exists()
+
+
+def test_capacity_never_drops_below_seats_taken_and_a_raise_serves_the_waiting_list(zj):
+    session = f.session(capacity=2, per_person_limit=2)
+    services.book_seats(session.pk, f.person("svc_cap_a"), 2, ["李雷"])
+    waiting = services.book_seats(session.pk, f.person("svc_cap_b"), 1, join_waiting_list=True)
+    session.capacity = 1
+    with pytest.raises(ValidationError) as exc:
+        services.save_session(session)
+    assert "capacity_below_taken" in codes(exc) and "已有 2 个座位" in str(exc.value)
+    session.refresh_from_db()
+    assert session.capacity == 2
+    session.capacity = 3
+    services.save_session(session)
+    waiting.refresh_from_db()
+    assert waiting.status == S.HELD

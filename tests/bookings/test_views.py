@@ -310,3 +310,33 @@ def test_a_ban_is_shown_to_the_person_and_lifted_by_staff(client, booker, zj_ses
     assert "90 天内爽约 3 次" in desk.get("/bookings/staff/", HTTP_HOST=ZJ).content.decode()
     desk.post(f"/bookings/staff/bans/{ban.pk}/lift/", HTTP_HOST=ZJ)
     assert "提交预约" in client.get(f"/bookings/sessions/{zj_session.pk}/", HTTP_HOST=ZJ).content.decode()
+
+
+def test_admin_refuses_a_capacity_below_the_seats_taken_naming_the_field(booker, zj_session):
+    with schema_context("zhejiang"):
+        services.book_seats(zj_session.pk, booker, 2, ["李雷"])
+    admin = staff_client("zhejiang_admin")
+    url = f"/admin/booking_sessions/edit/{zj_session.pk}/"
+    local = timezone.localtime
+    form = {
+        "activity": zj_session.activity_id,
+        "name": "",
+        "starts_at": f"{local(zj_session.starts_at):%Y-%m-%d %H:%M}",
+        "ends_at": f"{local(zj_session.ends_at):%Y-%m-%d %H:%M}",
+        "capacity": "1",
+        "opens_at": f"{local(zj_session.opens_at):%Y-%m-%d %H:%M}",
+        "closes_at": f"{local(zj_session.closes_at):%Y-%m-%d %H:%M}",
+        "cancel_deadline": "",
+        "per_person_limit": "2",
+        "waiting_list": "on",
+    }
+    refused = admin.post(url, form, HTTP_HOST=ZJ)
+    assert refused.status_code == 200 and "名额不能少于已预约的座位数" in refused.content.decode()
+    with schema_context("zhejiang"):
+        zj_session.refresh_from_db()
+        assert zj_session.capacity == 10
+    accepted = admin.post(url, {**form, "capacity": "2"}, HTTP_HOST=ZJ)
+    assert accepted.status_code == 302
+    with schema_context("zhejiang"):
+        zj_session.refresh_from_db()
+        assert zj_session.capacity == 2

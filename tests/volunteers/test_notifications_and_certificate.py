@@ -61,3 +61,63 @@ def test_service_record_certificate_carries_hours_period_and_stars():
     with pytest.raises(Exception, match="只有志愿者管理员"):
         with schema_context("zhejiang"):
             services.issue_service_certificate(volunteer, by=person())
+
+
+def test_the_worker_queues_shift_reminders_in_every_tenant_and_the_task_sends_them():
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from core.scheduled import enqueue_periodic_everywhere
+    from tests.core.test_tasks import run
+
+    volunteer = approved_volunteer()
+    soon = shift(opportunity(), starts_in=datetime.timedelta(hours=5))
+    with schema_context("zhejiang"):
+        SignUp.objects.create(shift=soon, volunteer=volunteer, status="confirmed")
+    queued = enqueue_periodic_everywhere()
+    path = "volunteers.tasks.volunteer_reminders_task"
+    assert {("zhejiang", path), ("sichuan", path)} <= set(queued)
+    ours = DBTaskResult.objects.filter(task_path=path, args_kwargs__tenant="zhejiang").latest("enqueued_at")
+    assert run(ours.id).status == TaskResultStatus.SUCCESSFUL
+    with schema_context("zhejiang"):
+        assert messages_for(volunteer.user).filter(title="志愿服务提醒").exists()
+        soon.refresh_from_db()
+        assert soon.reminded_at is not None
+
+
+def test_a_coordinator_revokes_a_certificate_in_the_admin_and_the_public_page_says_so(client):
+    from django.test import Client
+
+    zj, sc = "zhejiang.culture.localhost", "sichuan.culture.localhost"
+    volunteer = approved_volunteer(real_name="钱学文")
+    past = shift(opportunity(), starts_in=-datetime.timedelta(days=2), hours=2)
+    boss = coordinator()
+    with schema_context("zhejiang"):
+        record = HourRecord.objects.create(
+            volunteer=volunteer, shift=past, kind="checked", minutes=120, served_on=past.starts_at.date()
+        )
+        services.approve_hours([record.pk], by=boss)
+        volunteer.refresh_from_db()
+        certificate = services.issue_service_certificate(volunteer, by=volunteer.user)
+    admin = Client()
+    assert admin.login(username=boss.username, password="Wenhua-2026")
+    listing = admin.get(f"/admin/volunteer-certificates/?q={volunteer.number}", HTTP_HOST=zj).content.decode()
+    assert certificate.display_code in listing and "钱**" in listing and "钱学文" not in listing
+    url = f"/admin/volunteer-certificates/{certificate.pk}/revoke/"
+    empty = admin.post(url, {"reason": "  "}, HTTP_HOST=zj)
+    assert empty.status_code == 400 and "撤销原因：请填写撤销原因" in empty.content.decode()
+    assert admin.post(url, {"reason": "服务时长重复登记"}, HTTP_HOST=zj).status_code == 302
+    twice = admin.post(url, {"reason": "again"}, HTTP_HOST=zj)
+    assert twice.status_code == 400 and "无需重复撤销" in twice.content.decode()
+    public = client.get(f"/verify/{certificate.code}/", HTTP_HOST=zj).content.decode()
+    assert "该证书已撤销" in public and "服务时长重复登记" in public
+    assert client.get(f"/verify/{certificate.code}/pdf/", HTTP_HOST=zj).status_code == 404
+    with schema_context("zhejiang"):
+        assert messages_for(volunteer.user).filter(title="志愿服务记录证明已撤销").exists()
+    # The volunteer is no coordinator; sichuan's coordinator does not see zhejiang's certificates.
+    holder = Client()
+    holder.force_login(volunteer.user)
+    assert holder.get(url, HTTP_HOST=zj).status_code in (302, 403)
+    other = Client()
+    other.force_login(coordinator("sichuan"))
+    assert other.get(url, HTTP_HOST=sc).status_code == 404
