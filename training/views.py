@@ -325,6 +325,10 @@ def report(request):
         )
         response["Content-Disposition"] = f'attachment; filename="training-hours-{year}.xlsx"'
         return response
+    from django.core.paginator import Paginator
+
+    # The page shows REPORT_PAGE_SIZE people at a time; the Excel export has everyone.
+    rows = Paginator(services.yearly_report(year, group=group), REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "training/report.html",
@@ -332,10 +336,13 @@ def report(request):
             "year": year,
             "group": group,
             "groups": TrainingGroup.objects.all(),
-            "rows": services.yearly_report(year, group=group),
+            "rows": rows,
             "group_rows": services.group_report(year) if group is None else [],
         },
     )
+
+
+REPORT_PAGE_SIZE = 200
 
 
 @login_required
