@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from .personal_data import normalize_mobile
+from .personal_data import normalize_mobile, validate_display_name
 
 IDENTIFIER_LABEL = "手机号、邮箱或用户名"
 
@@ -35,34 +35,74 @@ class LoginForm(AuthenticationForm):
             raise
 
 
+MOBILE_WIDGET_ATTRS = {"autocomplete": "tel", "inputmode": "numeric"}
+
+
+class TelInput(forms.TextInput):
+    """type="tel" with a numeric keypad on phones (inputmode), filled by the browser (autocomplete)."""
+
+    input_type = "tel"
+
+
 class RegistrationForm(forms.Form):
-    identifier = forms.CharField(label="手机号或邮箱", max_length=254)
-    display_name = forms.CharField(label="昵称（可选）", max_length=30, required=False)
+    """Register with a mobile number (numeric keypad) or, for people without one, an email address.
+
+    The person chooses the name they are shown by (昵称) and agrees, explicitly, to the site's
+    privacy policy and user agreement (accounts.policies); the view records which versions.
+    """
+
+    mobile = forms.CharField(
+        label="手机号",
+        max_length=40,
+        required=False,
+        widget=TelInput(attrs=MOBILE_WIDGET_ATTRS),
+        help_text="用于登录和找回密码，注册后发送短信验证码。",
+    )
+    email = forms.CharField(
+        label="邮箱（没有手机号时填写）",
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    display_name = forms.CharField(
+        label="昵称",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+        help_text="在网站上显示的名字，例如“书香”。",
+        error_messages={"required": "请填写昵称。"},
+    )
     password1 = forms.CharField(
         label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     password2 = forms.CharField(
         label="确认密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
+    consent = forms.BooleanField(
+        label="我已阅读并同意《隐私政策》和《用户协议》",
+        error_messages={"required": "请阅读并同意《隐私政策》和《用户协议》后再注册。"},
+    )
 
-    def clean_identifier(self) -> dict:
-        value = self.cleaned_data["identifier"].strip()
-        if "@" in value:
-            email_field = forms.EmailField(error_messages={"invalid": "邮箱格式不正确。"})
-            return {"email": email_field.clean(value).lower()}
-        try:
-            return {"mobile": normalize_mobile(value)}
-        except ValidationError:
-            raise ValidationError("请输入 11 位中国大陆手机号或有效的邮箱地址。") from None
+    def clean_mobile(self) -> str:
+        value = self.cleaned_data["mobile"].strip()
+        return normalize_mobile(value) if value else ""
+
+    def clean_email(self) -> str:
+        value = self.cleaned_data["email"].strip()
+        if not value:
+            return ""
+        email_field = forms.EmailField(error_messages={"invalid": "邮箱格式不正确。"})
+        return email_field.clean(value).lower()
 
     def clean_display_name(self) -> str:
-        value = self.cleaned_data["display_name"].strip()
-        if any(not ch.isprintable() for ch in value):
-            raise ValidationError("昵称含有不可见字符。")
-        return value
+        return validate_display_name(self.cleaned_data["display_name"])
 
     def clean(self):
         cleaned = super().clean()
+        mobile, email = cleaned.get("mobile"), cleaned.get("email")
+        if not mobile and not email and "mobile" not in self.errors and "email" not in self.errors:
+            self.add_error("mobile", "请填写手机号，或在下方填写邮箱。")
+        # What the account is identified by (services.register_account's keywords).
+        cleaned["identifier"] = {key: value for key, value in (("mobile", mobile), ("email", email)) if value}
         p1, p2 = cleaned.get("password1"), cleaned.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", "两次输入的密码不一致。")
@@ -74,10 +114,26 @@ class RegistrationForm(forms.Form):
         return cleaned
 
 
+class DisplayNameForm(forms.Form):
+    display_name = forms.CharField(
+        label="昵称",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+        error_messages={"required": "请填写昵称。"},
+    )
+
+    def clean_display_name(self) -> str:
+        return validate_display_name(self.cleaned_data["display_name"])
+
+
 class PersonalDataForm(forms.Form):
     # The mobile number is changed through a texted code (MobileForm / MobileCodeForm), not here.
-    real_name = forms.CharField(label="姓名", max_length=60, required=False)
-    id_number = forms.CharField(label="身份证号", max_length=40, required=False)
+    real_name = forms.CharField(
+        label="姓名", max_length=60, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    id_number = forms.CharField(
+        label="身份证号", max_length=40, required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
 
 
 class EmailForm(forms.Form):
@@ -85,9 +141,7 @@ class EmailForm(forms.Form):
 
 
 class MobileForm(forms.Form):
-    mobile = forms.CharField(
-        label="新手机号", max_length=40, widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})
-    )
+    mobile = forms.CharField(label="新手机号", max_length=40, widget=TelInput(attrs=MOBILE_WIDGET_ATTRS))
 
 
 class MobileCodeForm(forms.Form):

@@ -111,6 +111,12 @@ class User(TenantScopedPermissionCacheMixin, AbstractUser):
     def masked_mobile(self) -> str:
         return mask_mobile(self.mobile)
 
+    @property
+    def display_name(self) -> str:
+        """The name the person chose (昵称); accounts made without one show a neutral label,
+        never the generated username."""
+        return self.first_name or self.get_full_name() or "文化云用户"
+
 
 class LoginThrottle(models.Model):
     """Failed sign-ins per account and address, and per account (accounts.lockout)."""
@@ -141,3 +147,26 @@ class AccountSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.session_key[:6]}…"
+
+
+class PolicyConsent(models.Model):
+    """A person's consent to one version of a site's privacy policy or user agreement (PIPL art. 14).
+
+    Written at registration (accounts.services.register_account), one row per policy; never edited.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="policy_consents", verbose_name="用户")
+    site_schema = models.CharField("站点", max_length=63)
+    kind = models.CharField("文件", max_length=20, choices=[("privacy", "隐私政策"), ("user-agreement", "用户协议")])
+    version = models.CharField("版本", max_length=60)
+    policy_date = models.DateField("文件日期")
+    policy_url = models.CharField("文件地址", max_length=200)
+    consented_at = models.DateTimeField("同意时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "隐私政策与用户协议同意记录"
+        verbose_name_plural = "隐私政策与用户协议同意记录"
+        ordering = ["consented_at", "kind"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.site_schema} {self.kind} {self.version}"

@@ -172,3 +172,22 @@ def mask_name(value: str | None) -> str:
     if len(value) == 1:
         return "*"
     return value[0] + "*" * (len(value) - 1)
+
+
+# --- 昵称 (display name) ------------------------------------------------------
+
+DISPLAY_NAME_MAX = 30
+
+
+def validate_display_name(value: str) -> str:
+    """The name people chose to be shown by: 1–30 visible characters (NFKC), or ValidationError (昵称)."""
+    if not isinstance(value, str) or len(value) > _MAX_RAW_LENGTH:
+        raise ValidationError(f"昵称不能超过 {DISPLAY_NAME_MAX} 个字。", code="display_name_too_long")
+    text = " ".join(unicodedata.normalize("NFKC", value).split())
+    if not text:
+        raise ValidationError("请填写昵称。", code="required_display_name")
+    if any(not ch.isprintable() or unicodedata.category(ch) in ("Cf", "Co", "Cs") for ch in text):
+        raise ValidationError("昵称含有不可见字符。", code="invalid_display_name")
+    if len(text) > DISPLAY_NAME_MAX:
+        raise ValidationError(f"昵称不能超过 {DISPLAY_NAME_MAX} 个字。", code="display_name_too_long")
+    return text

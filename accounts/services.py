@@ -136,13 +136,23 @@ def find_user_by_id_number(id_number: str):
 # --- Registration and site membership ------------------------------------------------
 
 
-def register_account(*, password: str, display_name: str = "", email: str = "", mobile: str = ""):
+CONSENT_REQUIRED_MESSAGE = "请阅读并同意《隐私政策》和《用户协议》后再注册。"
+
+
+def register_account(*, password: str, display_name: str = "", email: str = "", mobile: str = "", consented_to=None):
     """Create one global account identified by an email address or a mobile number.
 
-    Raises ValidationError naming `email` or `mobile` for a duplicate; nothing is saved then.
+    `consented_to`: the policies (accounts.policies.Policy) the person agreed to on this site;
+    both the privacy policy and the user agreement are required, and the consent to each is
+    recorded with its version and date (PIPL). Raises ValidationError naming `consent`,
+    `email` or `mobile`; nothing is saved then.
     """
     import secrets
 
+    from accounts.policies import KINDS
+
+    if {p.kind for p in consented_to or ()} != set(KINDS):
+        raise ValidationError({"consent": CONSENT_REQUIRED_MESSAGE})
     User = get_user_model()
     email = (email or "").strip().lower()
     if email and _verified_email_owner(email) is not None:
@@ -157,11 +167,39 @@ def register_account(*, password: str, display_name: str = "", email: str = "", 
         user = User(username=f"u{secrets.token_hex(6)}", email=email, first_name=display_name)
         user.set_password(password)
         user.save()
+        _record_consent(user, consented_to)
     if email:
         request_email_verification(user, email)
     if mobile:
         request_mobile_verification(user, mobile)
     return user
+
+
+def _record_consent(user, policies) -> None:
+    from django.db import connection
+
+    from accounts.models import PolicyConsent
+
+    PolicyConsent.objects.bulk_create(
+        PolicyConsent(
+            user=user,
+            site_schema=connection.schema_name,
+            kind=p.kind,
+            version=p.version,
+            policy_date=p.date,
+            policy_url=p.url,
+        )
+        for p in policies
+    )
+
+
+def set_display_name(user, display_name: str) -> None:
+    """The name people see for this account (header, /me/, comments): never the generated username."""
+    from accounts.personal_data import validate_display_name
+
+    value = validate_display_name(display_name)
+    get_user_model().objects.filter(pk=user.pk).update(first_name=value)
+    user.first_name = value
 
 
 def join_current_site(user) -> None:

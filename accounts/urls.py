@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/register/", views.register, name="register"),
+    path("accounts/policy/<slug:kind>/", views.default_policy, name="default_policy"),
     path("accounts/password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password/reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
@@ -19,6 +20,7 @@ urlpatterns = [
         "accounts/password/reset/complete/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
     ),
     path("me/", views.personal_centre, name="personal_centre"),
+    path("me/name/", views.change_display_name, name="change_display_name"),
     path("me/email/", views.change_email, name="change_email"),
     path("me/mobile/", views.change_mobile, name="change_mobile"),
     path("me/mobile/confirm/", views.confirm_mobile, name="confirm_mobile"),

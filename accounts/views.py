@@ -7,12 +7,14 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import lockout, services
 from .forms import (
+    DisplayNameForm,
     EmailForm,
     LoginForm,
     MobileCodeForm,
@@ -21,6 +23,7 @@ from .forms import (
     RegistrationForm,
     VerifiedPasswordResetForm,
 )
+from .policies import DEFAULT_DATE, DEFAULT_VERSION, TITLES, current_policies
 
 
 class LoginView(auth_views.LoginView):
@@ -66,16 +69,18 @@ def register(request):
     if request.user.is_authenticated:
         return redirect(_safe_next(request, "/me/"))
     form = RegistrationForm(request.POST or None)
+    policies = current_policies()
     if request.method == "POST" and form.is_valid():
         try:
             user = services.register_account(
                 password=form.cleaned_data["password1"],
                 display_name=form.cleaned_data["display_name"],
+                consented_to=policies if form.cleaned_data["consent"] else None,
                 **form.cleaned_data["identifier"],
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
-                form.add_error("identifier" if field in ("email", "mobile") else None, errors)
+                form.add_error(field if field in form.fields else None, errors)
         else:
             login(request, user, backend="accounts.backends.AccountBackend")
             services.join_current_site(user)
@@ -84,7 +89,27 @@ def register(request):
             else:
                 messages.success(request, "注册成功，欢迎加入文化云！验证邮件已发送，验证后即可用邮箱登录和找回密码。")
             return redirect(_safe_next(request, "/me/"))
-    return render(request, "accounts/register.html", {"form": form, "next": _safe_next(request, "")})
+    context = {"form": form, "next": _safe_next(request, ""), "policies": policies}
+    return render(request, "accounts/register.html", context)
+
+
+def default_policy(request, kind: str):
+    """The platform's default privacy policy / user agreement, for sites that have not written their own."""
+    if kind not in TITLES:
+        raise Http404
+    from email.utils import parseaddr
+
+    from django.conf import settings
+
+    from .policy_texts import sections
+
+    context = {
+        "title": TITLES[kind],
+        "version": DEFAULT_VERSION,
+        "date": DEFAULT_DATE,
+        "sections": sections(kind, "文化云平台", parseaddr(settings.DEFAULT_FROM_EMAIL)[1]),
+    }
+    return render(request, "accounts/policy.html", context)
 
 
 def _contact_context(request, **forms) -> dict:
@@ -101,6 +126,8 @@ def _contact_context(request, **forms) -> dict:
 def _personal_centre_page(request, form=None, status=200, **forms):
     context = {
         "form": form or PersonalDataForm(),
+        "name_form": forms.get("name_form") or DisplayNameForm(initial={"display_name": request.user.first_name}),
+        "editing_real_name": form is not None and form.errors,
         "roles": services.roles_in_current_site(request.user),
         **_contact_context(request, **forms),
     }
@@ -168,6 +195,18 @@ def confirm_mobile(request):
             messages.success(request, "手机号已验证。")
             return redirect("personal_centre")
     return _personal_centre_page(request, code_form=form, status=400)
+
+
+@login_required
+def change_display_name(request):
+    if request.method != "POST":
+        return redirect("personal_centre")
+    form = DisplayNameForm(request.POST)
+    if form.is_valid():
+        services.set_display_name(request.user, form.cleaned_data["display_name"])
+        messages.success(request, "昵称已保存。")
+        return redirect("personal_centre")
+    return _personal_centre_page(request, name_form=form, status=400)
 
 
 @login_required

@@ -356,3 +356,27 @@ def _seed(home: HomePage, site_name: str, slug: str) -> None:  # noqa: PLR0915 -
             summary=intro,
         ),
     )
+
+
+def seed_policy_pages(site_name: str, contact: str) -> int:
+    """The site's 隐私政策 (/privacy/) and 用户协议 (/user-agreement/) pages (accounts.policies), each
+    created once: an existing page, whatever an editor made of it, is left alone. Returns how many
+    were created."""
+    from accounts.policies import TITLES
+    from accounts.policy_texts import sections
+
+    from .models import StandardPage
+
+    home = HomePage.objects.get(locale__language_code="zh-hans")
+    created = 0
+    for kind, title in TITLES.items():
+        if Page.objects.filter(depth=home.depth + 1, slug=kind, path__startswith=home.path).exists():
+            continue
+        body: list = [("paragraph", RichText(f"<p>欢迎使用{site_name}。请您仔细阅读本{title}。</p>"))]
+        for heading, paragraphs in sections(kind, site_name, contact):
+            body += _body(*paragraphs, heading=heading)
+        page = StandardPage(title=f"{site_name}{title}", slug=kind, summary=f"{site_name}的{title}。", body=body)
+        home.add_child(instance=page)
+        page.save_revision().publish()
+        created += 1
+    return created

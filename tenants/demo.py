@@ -235,6 +235,9 @@ def _seed_demo_content(site: CultureSite, demo: DemoSite) -> None:
         from cms_pages.demo import seed_demo_content
 
         seed_demo_content(demo.name, demo.slug)  # news, activities, venue, resources, live, campaign
+        from cms_pages.demo import seed_policy_pages
+
+        seed_policy_pages(demo.name, site.contact_email)  # /privacy/ and /user-agreement/ (accounts.policies)
         from bookings.demo import seed_bookings
 
         seed_bookings(demo.slug, demo.region_code)  # sessions, bookings in each state, bookable rooms

@@ -97,7 +97,13 @@ def test_invite_by_email_then_accept(admin_client, client):
 
     client.post(
         "/accounts/register/",
-        {"identifier": "new.editor@example.cn", "password1": "Bianji-2026!", "password2": "Bianji-2026!"},
+        {
+            "email": "new.editor@example.cn",
+            "display_name": "新编辑",
+            "password1": "Bianji-2026!",
+            "password2": "Bianji-2026!",
+            "consent": "on",
+        },
         HTTP_HOST=ZJ,
     )
     response = client.post(path, HTTP_HOST=ZJ)
@@ -124,7 +130,13 @@ def test_invite_by_mobile_keeps_only_a_masked_number(admin_client, client, setti
     sms.outbox.clear()
     client.post(
         "/accounts/register/",
-        {"identifier": "13955556666", "password1": "Zhiyuan-2026!", "password2": "Zhiyuan-2026!"},
+        {
+            "mobile": "13955556666",
+            "display_name": "志愿者",
+            "password1": "Zhiyuan-2026!",
+            "password2": "Zhiyuan-2026!",
+            "consent": "on",
+        },
         HTTP_HOST=ZJ,
     )
     # The number is attached to the new account once its texted code is entered.
@@ -132,7 +144,7 @@ def test_invite_by_mobile_keeps_only_a_masked_number(admin_client, client, setti
     client.post("/me/mobile/confirm/", {"code": code}, HTTP_HOST=ZJ)
     client.post(f"/accounts/invitations/{invitation.token}/", HTTP_HOST=ZJ)
     with schema_context("zhejiang"):
-        assert services.role_names_of(User.objects.get(first_name="", mobile_index=invitation.mobile_index)) == [
+        assert services.role_names_of(User.objects.get(first_name="志愿者", mobile_index=invitation.mobile_index)) == [
             "志愿者管理员"
         ]
 
