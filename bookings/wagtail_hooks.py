@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.forms import modelform_factory
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from . import services
@@ -50,7 +51,8 @@ class SessionViewSet(ModelViewSet):
         "requires_approval",
         "waiting_list",
     ]
-    list_display = ["__str__", "capacity", "starts_at", "requires_approval"]
+    # A plain column would print the boolean as "True"/"False" in the Chinese admin.
+    list_display = ["__str__", "capacity", "starts_at", BooleanColumn("requires_approval", label="需审核")]
     list_filter = ["requires_approval"]
     search_fields = ["name", "activity__title"]
     ordering = ["-starts_at"]

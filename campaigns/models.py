@@ -18,7 +18,9 @@ from wagtail.search import index
 class CampaignEntry(index.Indexed, models.Model):
     STATUS_CHOICES = [("pending", "待审核"), ("approved", "已通过"), ("rejected", "未通过")]
 
-    campaign = models.ForeignKey("cms_pages.CampaignPage", on_delete=models.CASCADE, related_name="entries")
+    campaign = models.ForeignKey(
+        "cms_pages.CampaignPage", on_delete=models.CASCADE, related_name="entries", verbose_name="投票活动"
+    )
     number = models.PositiveIntegerField("编号", help_text="作品在本次活动中的编号，投票页按编号排列")
     title = models.CharField("作品名称", max_length=100)
     author = models.CharField("作者/队伍", max_length=100)
@@ -85,7 +87,9 @@ class CampaignEntry(index.Indexed, models.Model):
 class Vote(models.Model):
     KIND_CHOICES = [("public", "大众投票"), ("expert", "专家投票")]
 
-    campaign = models.ForeignKey("cms_pages.CampaignPage", on_delete=models.CASCADE, related_name="votes")
+    campaign = models.ForeignKey(
+        "cms_pages.CampaignPage", on_delete=models.CASCADE, related_name="votes", verbose_name="投票活动"
+    )
     entry = models.ForeignKey(CampaignEntry, on_delete=models.CASCADE, related_name="votes")
     voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField("类型", max_length=10, choices=KIND_CHOICES, default="public")

@@ -10,7 +10,9 @@ COMMENT_MAX_LENGTH = 200
 
 
 class LiveComment(models.Model):
-    page = models.ForeignKey("cms_pages.LiveStreamPage", on_delete=models.CASCADE, related_name="live_comments")
+    page = models.ForeignKey(
+        "cms_pages.LiveStreamPage", on_delete=models.CASCADE, related_name="live_comments", verbose_name="直播"
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     # The name shown, fixed when the comment was made (never the real name or the phone).
     author_name = models.CharField("昵称", max_length=150)
@@ -37,7 +39,9 @@ class LiveComment(models.Model):
 class LiveMute(models.Model):
     """A person silenced on one live stream until `until`."""
 
-    page = models.ForeignKey("cms_pages.LiveStreamPage", on_delete=models.CASCADE, related_name="live_mutes")
+    page = models.ForeignKey(
+        "cms_pages.LiveStreamPage", on_delete=models.CASCADE, related_name="live_mutes", verbose_name="直播"
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     until = models.DateTimeField("禁言至")
     muted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
