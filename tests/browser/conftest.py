@@ -155,3 +155,22 @@ def forget_browser_sessions(django_db_blocker):
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         Session.objects.exclude(session_key__in=before).delete()
+
+
+@pytest.fixture
+def forget_queued_tasks(django_db_blocker):
+    """Deletes the background tasks queued while the test ran.
+
+    Rows a browser test commits and removes again leave tasks behind (Wagtail queues a
+    reference-index update for each saved row); nothing runs them in a browser test, and a later
+    test that runs every queued task would fail on the rows that are gone.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        before = set(DBTaskResult.objects.values_list("id", flat=True))
+    yield
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        DBTaskResult.objects.exclude(id__in=before).delete()

@@ -68,7 +68,7 @@ def sign_in(page, live_platform, username, password):
 
 
 def test_book_on_a_phone_then_the_front_desk_checks_in_by_pickup_code(
-    live_platform, browser, phone_page, todays_session, forget_browser_sessions
+    forget_queued_tasks, live_platform, browser, phone_page, todays_session, forget_browser_sessions
 ):
     from tests.bookings.factories import PASSWORD
 
