@@ -1,8 +1,10 @@
-"""A person books on a phone, sees the QR ticket and pickup code; the front desk checks them in by
-pickup code on a phone. Every booking page fits 360 px and has no serious axe-core violation."""
+"""A new person registers on a phone, gives the real-name data booking asks for, books, sees the QR
+ticket and pickup code, cancels, books again; the front desk checks them in by pickup code on a
+phone. Every booking page fits 360 px and has no serious axe-core violation."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -32,10 +34,8 @@ def todays_session(django_db_blocker):
     from bookings.models import Booking, Session
     from cms_pages.models import ActivityPage
     from roles.services import ensure_default_roles
-    from tests.bookings.factories import person
 
     with django_db_blocker.unblock():
-        booker = person("browser_booker", real_name="孙丽")
         with schema_context("zhejiang"):
             ensure_default_roles()  # a kept test database may predate the bookings permissions
             activity = ActivityPage.objects.live().filter(locale__language_code="zh-hans", booking_enabled=True).first()
@@ -46,15 +46,17 @@ def todays_session(django_db_blocker):
                 starts_at=now - timedelta(minutes=30),
                 ends_at=now + timedelta(hours=3),
                 closes_at=now + timedelta(hours=2),
+                cancel_deadline=now + timedelta(hours=1),
                 capacity=5,
                 opens_at=now - timedelta(days=1),
             )
             activity_url = activity.url
-    yield session, booker, activity, activity_url
+    yield session, activity, activity_url
     with django_db_blocker.unblock(), schema_context("zhejiang"):
         from notifications.models import Notification
 
-        Notification.objects.filter(recipient=booker).delete()
+        bookers = list(Booking.objects.filter(session=session).values_list("user", flat=True))
+        Notification.objects.filter(recipient__in=bookers).delete()
         Booking.objects.filter(session=session).delete()
         session.delete()
 
@@ -67,31 +69,59 @@ def sign_in(page, live_platform, username, password):
     expect(page.locator("h1")).to_have_text("个人中心")
 
 
-def test_book_on_a_phone_then_the_front_desk_checks_in_by_pickup_code(
+def test_a_new_account_books_on_a_phone_cancels_books_again_and_the_front_desk_checks_in(
     forget_queued_tasks, live_platform, browser, phone_page, todays_session, forget_browser_sessions
 ):
-    from tests.bookings.factories import PASSWORD
+    from tests.bookings.factories import id_number
 
-    session, booker, activity, activity_url = todays_session
+    session, activity, activity_url = todays_session
     page = phone_page
-    sign_in(page, live_platform, booker.username, PASSWORD)
-    page.goto(live_platform.url(ZHEJIANG, activity_url))
+    # A new account, straight from the activity page's sign-up link.
+    page.goto(live_platform.url(ZHEJIANG, f"/accounts/register/?next={activity_url}"))
+    page.get_by_label("邮箱").fill(f"walk-{uuid.uuid4().hex[:8]}@example.com")
+    page.get_by_label("昵称").fill("预约新人")
+    page.get_by_label("密码", exact=True).fill("Yuyue-2026-walk")
+    page.get_by_label("确认密码").fill("Yuyue-2026-walk")
+    page.get_by_label("我已阅读并同意").check()
+    page.get_by_role("button", name="同意并注册").click()
+    expect(page.locator("h1")).to_contain_text(activity.title)
     sessions = page.locator("section.booking-sessions")
     expect(sessions).to_be_visible()
     check_page(page)
     sessions.locator(f'a[href="/bookings/sessions/{session.pk}/"]').click()
     expect(page.locator("h1")).to_contain_text(activity.title)
+    # Booking needs the real name: the page says so and leads to the personal centre.
+    expect(page.get_by_role("alert")).to_contain_text("预约需要实名信息")
     check_page(page)
+    session_url = page.url
+    page.get_by_role("link", name="去填写").click()
+    page.get_by_label("姓名", exact=True).fill("孙丽")
+    page.get_by_label("身份证号").fill(id_number(4242))
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.locator("dl.saved-real-name")).to_contain_text("孙*")
+    page.goto(session_url)
     page.get_by_label("预约数量").fill("0")
     page.get_by_role("button", name="提交预约").click()
     expect(page.get_by_role("alert")).to_contain_text("预约数量：预约数量至少为 1。")
     page.get_by_label("预约数量").fill("1")
     page.get_by_role("button", name="提交预约").click()
     expect(page.locator(".status")).to_have_text("预约成功")
-    code = page.locator(".pickup-code").inner_text().strip()
-    assert len(code) == 8
+    first_code = page.locator(".pickup-code").inner_text().strip()
+    assert len(first_code) == 8
     expect(page.locator(".ticket svg")).to_be_visible()
     check_page(page)
+    # Cancelled before the deadline: the ticket says so and the seat is free again.
+    page.get_by_role("button", name="取消预约").click()
+    expect(page.locator(".status")).to_have_text("已取消")
+    expect(page.locator(".ticket svg")).to_have_count(0)
+    check_page(page)
+    page.goto(session_url)
+    expect(page.locator("main")).to_contain_text("剩余 5")
+    page.get_by_label("预约数量").fill("1")
+    page.get_by_role("button", name="提交预约").click()
+    expect(page.locator(".status")).to_have_text("预约成功")
+    code = page.locator(".pickup-code").inner_text().strip()
+    assert len(code) == 8 and code != first_code
     page.get_by_role("link", name="我的预约").first.click()
     expect(page.get_by_text(code)).to_be_visible()
     check_page(page)
