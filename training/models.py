@@ -185,7 +185,10 @@ class Lesson(models.Model):
 
     @property
     def video_src(self) -> str:
-        return self.video.url if self.video_id else self.video_url
+        """An uploaded video is served by training.views.lesson_video (enrolled people, byte ranges)."""
+        if self.video_id:
+            return f"/training/courses/{self.chapter.course_id}/lessons/{self.pk}/video"
+        return self.video_url
 
     @property
     def is_hls(self) -> bool:

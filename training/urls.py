@@ -15,6 +15,11 @@ urlpatterns = [
         name="training_lesson_document",
     ),
     path(
+        "training/courses/<int:course_id>/lessons/<int:lesson_id>/video",
+        views.lesson_video,
+        name="training_lesson_video",
+    ),
+    path(
         "training/courses/<int:course_id>/lessons/<int:lesson_id>/done/", views.lesson_done, name="training_lesson_done"
     ),
     path("training/courses/<int:course_id>/quiz/", views.quiz, name="training_quiz"),

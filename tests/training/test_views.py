@@ -197,3 +197,31 @@ def test_my_learning_shows_courses_and_hours(client, learner, course):
         services.enrol(learner, course)
     html = client.get("/me/learning/", HTTP_HOST=ZJ).content.decode()
     assert "我的学习" in html and "非遗保护工作实务培训" in html and "/ 90.0 学时" in html
+
+
+def test_an_uploaded_video_is_served_in_byte_ranges_to_enrolled_people_only(client, learner, course):
+    from django.core.files.base import ContentFile
+    from wagtail.documents import get_document_model
+
+    with schema_context("zhejiang"):
+        document = get_document_model()(title="范围请求测试视频")
+        document.file.save("range-test.mp4", ContentFile(bytes(range(256)) * 4), save=False)
+        document.save()
+        video, _ = lessons(course)
+        video.video = document
+        video.save()
+    url = f"/training/courses/{course.pk}/lessons/{video.pk}/video"
+    assert client.get(url, HTTP_HOST=ZJ).status_code == 404  # not enrolled
+    with schema_context("zhejiang"):
+        services.enrol(learner, course)
+    whole = client.get(url, HTTP_HOST=ZJ)
+    assert whole.status_code == 200 and whole["Accept-Ranges"] == "bytes" and len(b"".join(whole)) == 1024
+    part = client.get(url, HTTP_HOST=ZJ, HTTP_RANGE="bytes=256-259")
+    assert part.status_code == 206 and part["Content-Range"] == "bytes 256-259/1024"
+    assert b"".join(part) == bytes([0, 1, 2, 3])
+    assert b"".join(client.get(url, HTTP_HOST=ZJ, HTTP_RANGE="bytes=-2")) == bytes([254, 255])
+    assert client.get(url, HTTP_HOST=ZJ, HTTP_RANGE="bytes=5000-").status_code == 416
+    # Another tenant has no such lesson.
+    assert client.get(url, HTTP_HOST=SC).status_code == 404
+    page = client.get(f"/training/courses/{course.pk}/lessons/{video.pk}/", HTTP_HOST=ZJ).content.decode()
+    assert f'src="{url}"' in page
