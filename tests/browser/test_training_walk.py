@@ -100,7 +100,7 @@ def watched(course, learner) -> tuple[float, bool]:
 
 
 def test_a_trainee_completes_a_course_on_a_phone_and_a_skip_does_not_count(
-    live_platform, phone_page, video_course, django_db_blocker, forget_browser_sessions
+    live_platform, phone_page, forget_queued_tasks, video_course, django_db_blocker, forget_browser_sessions
 ):
     from tests.bookings.factories import PASSWORD
 
