@@ -37,3 +37,21 @@ def is_prefecture_code(code: str) -> bool:
 
 def province_of(code: str) -> str:
     return code[:2] + "0000"
+
+
+def subdivisions(code: str) -> list[tuple[str, str]]:
+    """The divisions one level below `code`, by code: the provinces of the nation, the
+    prefectures of a province (its counties when it has none, as the municipalities), the
+    counties and districts of a prefecture. Unknown or county codes have none."""
+    divisions = _divisions()
+    if code == NATIONAL_REGION_CODE:
+        found = [c for c in divisions if c.endswith("0000")]
+    elif is_province_code(code):
+        found = [c for c in divisions if c[:2] == code[:2] and c.endswith("00") and c != code]
+        if not found:
+            found = [c for c in divisions if c[:2] == code[:2] and not c.endswith("00")]
+    elif is_prefecture_code(code):
+        found = [c for c in divisions if c[:4] == code[:4] and c != code]
+    else:
+        found = []
+    return [(c, divisions[c]) for c in sorted(found)]

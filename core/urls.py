@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("training.urls")),
     path("_util/login/", views.restricted_page_login, name="restricted_page_login"),
     path("", include("campaigns.urls")),
+    path("", include("feedback.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("rss.xml", NewsFeed(), name="news_feed"),

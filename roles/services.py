@@ -54,6 +54,8 @@ _CAMPAIGN_EDITING = [
     ("campaigns", "change_campaignentry"),
     ("campaigns", "view_campaignentry"),
 ]
+# 满意度评价 and 需求征集 (feedback/): see ratings, answer and publish them, triage demand requests.
+_FEEDBACK = [("feedback", "manage_feedback"), ("feedback", "view_rating"), ("feedback", "view_demandrequest")]
 _MODEL_PERMS = {
     SITE_ADMIN: [
         ("wagtailadmin", "access_admin"),
@@ -92,6 +94,7 @@ _MODEL_PERMS = {
         *_CAMPAIGN_EDITING,
         ("campaigns", "view_vote"),
         ("campaigns", "audit_votes"),
+        *_FEEDBACK,
     ],
     EDITOR: [("wagtailadmin", "access_admin"), ("federation", "view_record"), *_CAMPAIGN_EDITING],
     MODERATOR: [
@@ -100,6 +103,7 @@ _MODEL_PERMS = {
         *_LIVE_MODERATION,
         ("live", "view_sensitiveword"),
         *_CAMPAIGN_EDITING,
+        *_FEEDBACK,
     ],
     VOLUNTEER_COORDINATOR: [("wagtailadmin", "access_admin")],
     TRAINING_MANAGER: [("wagtailadmin", "access_admin"), ("training", "manage_training")],

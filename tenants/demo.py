@@ -122,6 +122,11 @@ def provision_demo(stdout=None) -> list[CultureSite]:
     from training.demo import seed_training_demo
 
     seed_training_demo(DEMO_PASSWORD)  # a national course pulled by the provinces, trainees, hours
+    from feedback.demo import seed_feedback_demo
+
+    for site in sites:  # after training: ratings need completed courses, attended activities, hours
+        with schema_context(site.schema_name):
+            seed_feedback_demo(site.schema_name)  # ratings (some answered, published), demand requests
     from accounts.oidc import ensure_site_client
 
     ensure_site_client()  # callback URLs of the demo's own-domain site (dalian-culture.localhost)

@@ -88,6 +88,7 @@ TENANT_APPS = [
     "volunteers",
     "live",
     "campaigns",
+    "feedback",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -304,6 +305,9 @@ RATE_LIMITS = {
         "search": "60/m",
         "catalogue": "60/m",
         "oai": "120/m",
+        # 需求征集 (feedback.views.demand): per account and per address, on each site.
+        "demand": "5/h",
+        "demand_address": "20/h",
     }.items()
 }
 # The limits above are counted by our middleware with django-ratelimit's counter; Django's own

@@ -153,6 +153,7 @@ def test_demo_provisioning_is_idempotent(committed_db):
         tenant_tables += ["bookings_session", "bookings_booking", "bookings_roomsettings", "bookings_roombooking"]
         tenant_tables += ["notifications_notification"]
         tenant_tables += ["training_course", "training_lesson", "training_lessonprogress", "training_hourscredit"]
+        tenant_tables += ["feedback_rating", "feedback_demandrequest"]
         for schema in ["public", "national", "zhejiang", "dalian", "liaoning"]:
             with schema_context(schema), connection.cursor() as cursor:
                 for table in tenant_tables:
