@@ -165,3 +165,20 @@ class DemandRequest(models.Model):
         if not self.region_code:
             return "全域"
         return region_name(self.region_code) or self.region_code
+
+
+class RatingInvitation(models.Model):
+    """A person was asked (by a message) to rate one thing: asked once, never again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Rating.Kind.choices)
+    target_id = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "target_id"], name="feedback_invite_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.target_id}"

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from core.regions import subdivisions
 
-from .models import ANSWER_MAX, COMMENT_MAX, DEMAND_TEXT_MAX, REASON_MAX, DemandRequest, Rating
+from .models import ANSWER_MAX, COMMENT_MAX, DEMAND_TEXT_MAX, REASON_MAX, DemandRequest, Rating, RatingInvitation
 
 FIELD_LABELS = {
     "score": "评分",
@@ -154,6 +154,65 @@ def things_to_rate(user) -> list[ToRate]:
     pending = [item for key, item in found.items() if key not in rated]
     far_past = timezone.now() - datetime.timedelta(days=365 * 100)
     return sorted(pending, key=lambda item: item.when or far_past, reverse=True)
+
+
+INVITATION_WINDOW = datetime.timedelta(days=7)
+
+
+def send_rating_invitations(now: datetime.datetime | None = None) -> int:
+    """Ask people, by a message, to rate what they took part in during the last week: an activity
+    session that has ended (not at check-in: the activity is not over yet), a completed course,
+    approved volunteer hours. Each person is asked once per thing, and not when already rated.
+    Run by the worker in every tenant (feedback.tasks); returns how many were asked."""
+    from bookings.models import Booking
+    from notifications.services import notify
+    from training.models import Enrollment
+    from volunteers.models import HourRecord
+
+    now = now or timezone.now()
+    since = now - INVITATION_WINDOW
+    candidates: dict[tuple[int, str, int], str] = {}
+    for user_id, target_id, title in Booking.objects.filter(
+        status=Booking.Status.CHECKED_IN, session__ends_at__gt=since, session__ends_at__lte=now
+    ).values_list("user_id", "session__activity_id", "session__activity__title"):
+        candidates.setdefault((user_id, "activity", target_id), title)
+    for user_id, target_id, title in Enrollment.objects.filter(
+        completed_at__gt=since, completed_at__lte=now
+    ).values_list("user_id", "course_id", "course__title"):
+        candidates.setdefault((user_id, "course", target_id), title)
+    for user_id, target_id, title in HourRecord.objects.filter(
+        status=HourRecord.Status.APPROVED, shift__isnull=False, decided_at__gt=since, decided_at__lte=now
+    ).values_list("volunteer__user_id", "shift__opportunity_id", "shift__opportunity__title"):
+        candidates.setdefault((user_id, "volunteering", target_id), title)
+    if not candidates:
+        return 0
+    user_ids = {user_id for user_id, _, _ in candidates}
+    done = set(RatingInvitation.objects.filter(user_id__in=user_ids).values_list("user_id", "kind", "target_id"))
+    for user_id, kind, a, c, o in Rating.objects.filter(user_id__in=user_ids).values_list(
+        "user_id", "kind", "activity_id", "course_id", "opportunity_id"
+    ):
+        done.add((user_id, kind, a or c or o))
+    to_ask = {key: title for key, title in candidates.items() if key not in done}
+    if not to_ask:
+        return 0
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.in_bulk({user_id for user_id, _, _ in to_ask})
+    with transaction.atomic():
+        RatingInvitation.objects.bulk_create(
+            [RatingInvitation(user_id=u, kind=k, target_id=t) for u, k, t in to_ask], ignore_conflicts=True
+        )
+        for (user_id, kind, target_id), title in to_ask.items():
+            label = Rating.Kind(kind).label
+            notify(
+                users[user_id],
+                "feedback_rate",
+                f"请为{label}“{title}”评分",
+                f"感谢您参加“{title}”。请花一分钟为这次{label}打分（1–5 分）并留下意见，帮助我们改进服务。",
+                f"/feedback/rate/{kind}/{target_id}/",
+                sms=False,
+            )
+    return len(to_ask)
 
 
 # --- ratings ------------------------------------------------------------------------------------

@@ -345,6 +345,7 @@ CULTURE_PERIODIC_TENANT_TASKS = [
     "bookings.tasks.bookings_upkeep_task",
     "training.tasks.training_reminders_task",
     "volunteers.tasks.volunteer_reminders_task",
+    "feedback.tasks.rating_invitations_task",
 ]
 # Search text kept outside Wagtail's index, segmented again with core.chinese when its
 # INDEX_VERSION rises (tenants.services.refresh_search_indexes calls each in every site).
