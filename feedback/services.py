@@ -215,6 +215,38 @@ def send_rating_invitations(now: datetime.datetime | None = None) -> int:
     return len(to_ask)
 
 
+def count_to_rate(user, kind: str) -> int:
+    """How many things of one kind the person may still rate here (one query: the prompts on
+    我的预约, 我的学习 and 我的志愿服务)."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    if kind == Rating.Kind.ACTIVITY:
+        from bookings.models import Booking
+
+        rows = (
+            Booking.objects.filter(user=user, status=Booking.Status.CHECKED_IN)
+            .exclude(session__activity__ratings__user=user)
+            .values("session__activity_id")
+        )
+    elif kind == Rating.Kind.COURSE:
+        from training.models import Enrollment
+
+        rows = (
+            Enrollment.objects.filter(user=user, completed_at__isnull=False)
+            .exclude(course__ratings__user=user)
+            .values("course_id")
+        )
+    else:
+        from volunteers.models import HourRecord
+
+        rows = (
+            HourRecord.objects.filter(volunteer__user=user, status=HourRecord.Status.APPROVED, shift__isnull=False)
+            .exclude(shift__opportunity__ratings__user=user)
+            .values("shift__opportunity_id")
+        )
+    return rows.distinct().count()
+
+
 # --- ratings ------------------------------------------------------------------------------------
 
 

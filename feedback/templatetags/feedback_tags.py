@@ -24,8 +24,12 @@ def published_ratings(target):
 
 
 @register.inclusion_tag("feedback/_rating_prompt.html", takes_context=True)
-def rating_prompt(context):
-    """待评价: how many things the signed-in person may rate, with a link (nothing when none)."""
+def rating_prompt(context, kind: str):
+    """待评价: how many activities/courses/opportunities the signed-in person may still rate,
+    with a link to 我的评价 (nothing when none). One query."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    return {"count": len(services.things_to_rate(user)) if user is not None else 0}
+    return {
+        "count": services.count_to_rate(user, kind) if user is not None else 0,
+        "unit": {"activity": "个活动", "course": "门课程", "volunteering": "项志愿服务"}[kind],
+    }

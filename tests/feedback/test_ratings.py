@@ -106,7 +106,10 @@ def test_volunteering_can_be_rated_once_hours_are_approved(signed_in):
     approved, pending = person(), person()
     opportunity = serve("zhejiang", approved)
     serve("zhejiang", pending, approved=False)
-    assert _post(signed_in(approved), "volunteering", opportunity.pk, score="4").status_code == 302
+    client = signed_in(approved)
+    assert "您有 1 项志愿服务待评价" in client.get("/me/volunteer/", HTTP_HOST=ZHEJIANG).content.decode()
+    assert _post(client, "volunteering", opportunity.pk, score="4").status_code == 302
+    assert "待评价。" not in client.get("/me/volunteer/", HTTP_HOST=ZHEJIANG).content.decode()
     refused = _post(signed_in(pending), "volunteering", opportunity.pk, score="4")
     assert refused.status_code == 403
     assert "评价对象：只能评价您服务时长已审核通过的志愿服务" in refused.content.decode()
@@ -135,13 +138,15 @@ def test_the_personal_pages_prompt_for_what_is_waiting_and_stop_once_rated(signe
     assert activity.title in mine and course.title in mine
     assert f"/feedback/rate/activity/{activity.pk}/" in mine
     bookings = client.get("/me/bookings/", HTTP_HOST=ZHEJIANG).content.decode()
-    assert "您有 2 项参加过的活动、课程或志愿服务待评价" in bookings
+    assert "您有 1 个活动待评价" in bookings
+    assert "您有 1 门课程待评价" in client.get("/me/learning/", HTTP_HOST=ZHEJIANG).content.decode()
     assert "我的评价" in client.get("/me/", HTTP_HOST=ZHEJIANG).content.decode()
     _post(client, "activity", activity.pk, score="5")
     _post(client, "course", course.pk, score="4")
     mine = client.get("/me/feedback/", HTTP_HOST=ZHEJIANG).content.decode()
     assert f"/feedback/rate/activity/{activity.pk}/" not in mine and "暂无待评价" in mine
     assert "待评价。" not in client.get("/me/learning/", HTTP_HOST=ZHEJIANG).content.decode()
+    assert "待评价。" not in client.get("/me/bookings/", HTTP_HOST=ZHEJIANG).content.decode()
 
 
 def test_a_rating_stays_in_its_site(signed_in):
