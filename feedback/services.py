@@ -304,7 +304,7 @@ def answer_rating(rating: Rating, staff, answer: str, *, publish: bool) -> Ratin
     text = _clean_text("answer", answer, ANSWER_MAX, required=False)
     if publish and not text:
         raise FeedbackRefused("answer", "公开前请先填写回复")
-    was_public = rating.published
+    was_public, old_answer = rating.published, rating.answer
     rating.answer = text
     rating.published = publish
     rating.answered_at = timezone.now() if text else None
@@ -314,7 +314,26 @@ def answer_rating(rating: Rating, staff, answer: str, *, publish: bool) -> Ratin
         from core.page_cache import content_changed
 
         content_changed()  # the activity page shows published ratings: drop its cached copy
+    if text and text != old_answer:
+        from notifications.services import notify
+
+        title = target_title(rating.target)
+        notify(
+            rating.user,
+            "feedback_answer",
+            f"您对“{title}”的评价收到了回复",
+            text[:200],
+            "/me/feedback/",
+            sms=False,
+        )
     return rating
+
+
+def rating_overview(kind: str, target) -> dict:
+    """Count and average score of every rating of one thing (published or not)."""
+    found = Rating.objects.filter(**{TARGET_FIELD[kind]: target}).aggregate(count=Count("pk"), average=Avg("score"))
+    average = round(float(found["average"]), 1) if found["average"] is not None else None
+    return {"count": found["count"], "average": average}
 
 
 def published_ratings(kind: str, target, limit: int = 10) -> list[Rating]:

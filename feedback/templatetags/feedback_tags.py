@@ -20,7 +20,8 @@ def published_ratings(target):
     """评价与回复: the ratings staff published on this thing, raters masked (王**)."""
     kind = _kind_of(target)
     ratings = services.published_ratings(kind, target) if kind and target is not None else []
-    return {"ratings": ratings, "kind_label": Rating.Kind(kind).label if kind else ""}
+    overview = services.rating_overview(kind, target) if ratings else None
+    return {"ratings": ratings, "overview": overview, "kind_label": Rating.Kind(kind).label if kind else ""}
 
 
 @register.inclusion_tag("feedback/_rating_prompt.html", takes_context=True)

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 
 from feedback import services
 from feedback.models import Rating
+from notifications.models import Notification
 from tests.feedback.conftest import attend, person, staff, study
 from tests.websocket_helpers import SICHUAN, ZHEJIANG
 
@@ -98,6 +99,12 @@ def test_an_answer_published_shows_on_the_activity_page_with_the_name_masked():
     after = Client().get(page_url, HTTP_HOST=ZHEJIANG).content.decode()
     assert "入口难找" in after and "已增设指示牌，谢谢提醒" in after
     assert "欧***" in after and "欧阳娜娜" not in after
+    with schema_context("zhejiang"):
+        scores = list(Rating.objects.filter(activity=rating.activity).values_list("score", flat=True))
+    assert f"满意度 {round(sum(scores) / len(scores), 1)} 分（满分 5 分），共 {len(scores)} 人评价" in after
+    with schema_context("zhejiang"):  # the rater is told about the answer
+        told = Notification.objects.get(recipient=rating.user, kind="feedback_answer")
+    assert told.body == "已增设指示牌，谢谢提醒" and told.link == "/me/feedback/"
     # Withdrawn: gone from the page again (its cached copy too).
     client.post(f"/admin/feedback/ratings/{rating.pk}/answer/", {f"{field}-answer": "已增设指示牌"}, HTTP_HOST=ZHEJIANG)
     connection.set_schema_to_public()
