@@ -37,6 +37,8 @@ def test_site_admins_and_moderators_see_ratings_and_requests(role):
     client = _client(staff("zhejiang", role))
     for path in ADMIN_PAGES:
         assert client.get(path, HTTP_HOST=ZHEJIANG).status_code == 200, path
+    menu = client.get("/admin/", HTTP_HOST=ZHEJIANG).content.decode()
+    assert "/admin/feedback/ratings/" in menu and "/admin/feedback/demands/" in menu
 
 
 @pytest.mark.parametrize("role", ["编辑", "志愿者管理员", "培训管理员", "成员"])
@@ -44,6 +46,8 @@ def test_other_roles_see_neither(role):
     client = _client(staff("zhejiang", role))
     for path in ADMIN_PAGES:
         assert client.get(path, HTTP_HOST=ZHEJIANG).status_code in (302, 403), path
+    if role != "成员":  # the others have an admin, without these two menu items
+        assert "/admin/feedback/" not in client.get("/admin/", HTTP_HOST=ZHEJIANG).content.decode()
     rating = _rated()
     answer = client.post(
         f"/admin/feedback/ratings/{rating.pk}/answer/",
