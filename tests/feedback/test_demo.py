@@ -37,3 +37,13 @@ def test_seeding_again_changes_nothing():
         before = (Rating.objects.count(), DemandRequest.objects.count())
         seed_feedback_demo("dalian")
         assert (Rating.objects.count(), DemandRequest.objects.count()) == before
+
+
+def test_demo_requests_name_the_sites_own_districts():
+    from core.regions import subdivisions
+
+    with schema_context("dalian"):
+        DemandRequest.objects.all().delete()  # rolled back after the test
+        seed_feedback_demo("dalian")
+        codes = set(DemandRequest.objects.exclude(region_code="").values_list("region_code", flat=True))
+    assert codes and codes <= {code for code, _ in subdivisions("210200")}
