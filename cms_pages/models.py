@@ -48,6 +48,15 @@ def _check_period(page, start: str = "start", end: str = "end") -> None:
         raise ValidationError({end: "结束时间不能早于开始时间"})
 
 
+def validate_media_address(value: str) -> None:
+    """An http(s) address, or a path on this site (/media/…): never javascript: or data:."""
+    if value.startswith("/") and not value.startswith("//"):
+        return
+    URLValidator(schemes=["http", "https"], message="请填写 http:// 或 https:// 开头的地址，或以 / 开头的本站地址")(
+        value
+    )
+
+
 class PublicUrlMixin:
     """Full URLs of pages on the tenant's one primary public URL (scheme, host and port).
 
@@ -132,7 +141,12 @@ class HomePage(PublicUrlMixin, Page):
     intro = RichTextField("导语", blank=True)
     body = StreamField(body_blocks(), verbose_name="内容", blank=True)
 
-    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    content_panels = [
+        *Page.content_panels,
+        InlinePanel("banner_slides", label="轮播图", heading="首页轮播图", max_num=8),
+        FieldPanel("intro"),
+        FieldPanel("body"),
+    ]
     max_count_per_parent = 1
     parent_page_types = ["wagtailcore.Page"]
     subpage_types = [
@@ -165,6 +179,14 @@ class HomePage(PublicUrlMixin, Page):
             if original is None:
                 raise
             return original.specific.route(request, path_components)
+
+    def banner(self):
+        """The banner's slides in their order, with images, renditions and linked pages (three queries)."""
+        return list(
+            self.banner_slides.select_related("image", "link_page")
+            .prefetch_related("image__renditions")
+            .order_by("sort_order")
+        )
 
     def get_context(self, request, *args, **kwargs):
         # Three bounded queries (plus renditions of any cover images), whatever the site holds.
@@ -205,6 +227,53 @@ class HomePage(PublicUrlMixin, Page):
         if is_catalogue_site():
             context["featured_records"] = SimpleLazyObject(lambda: featured_cards())
         return context
+
+
+class HomeBannerSlide(Orderable):
+    """One picture of the home page's banner (首页轮播图), chosen by the site's editors."""
+
+    page = ParentalKey(HomePage, on_delete=models.CASCADE, related_name="banner_slides", verbose_name="首页")
+    image = models.ForeignKey("wagtailimages.Image", verbose_name="图片", on_delete=models.CASCADE, related_name="+")
+    title = models.CharField("标题", max_length=60)
+    alt_text = models.CharField(
+        "图片说明（替代文字）", max_length=200, help_text="为看不到图片的读者描述图片内容，如：越剧演员在舞台上演出"
+    )
+    link_page = models.ForeignKey(
+        "wagtailcore.Page",
+        verbose_name="链接页面",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    link_url = models.CharField(
+        "链接地址",
+        max_length=500,
+        blank=True,
+        validators=[validate_media_address],
+        help_text="未选链接页面时使用：http(s):// 开头，或以 / 开头的本站地址",
+    )
+
+    panels = [
+        FieldPanel("image"),
+        FieldPanel("title"),
+        FieldPanel("alt_text"),
+        FieldPanel("link_page"),
+        FieldPanel("link_url"),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "轮播图"
+        verbose_name_plural = "轮播图"
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def link(self) -> str:
+        if self.link_page_id:
+            return self.link_page.url or ""
+        return self.link_url
 
 
 class StandardPage(BasePage):
@@ -414,7 +483,16 @@ class ActivityPage(FederatedMixin, BasePage):  # noqa: DJ008 (Page's __str__: th
             .select_related("venue", "cover_image")
             .prefetch_related(*LIST_PREFETCH)
             .only(
-                *CARD_FIELDS, "category", "start", "end", "venue__title", "location_note", "booking_enabled", "capacity"
+                *CARD_FIELDS,
+                "category",
+                "start",
+                "end",
+                "venue__title",
+                "location_note",
+                "booking_enabled",
+                "capacity",
+                "translation_key",  # the booking state (bookings.availability): sessions of any translation
+                "original_url",
             )
             .order_by("start")
         )
@@ -614,6 +692,24 @@ class VenuePage(BasePage):
             f"#map=17/{self.latitude}/{self.longitude}"
         )
 
+    @property
+    def amap_url(self) -> str:
+        """高德地图 at the venue (its WGS-84 position converted to GCJ-02: themes.geo)."""
+        if self.latitude is None or self.longitude is None:
+            return ""
+        from themes.geo import amap_url
+
+        return amap_url(self.latitude, self.longitude, self.title)
+
+    @property
+    def baidu_url(self) -> str:
+        """百度地图 at the venue (its WGS-84 position converted to BD-09: themes.geo)."""
+        if self.latitude is None or self.longitude is None:
+            return ""
+        from themes.geo import baidu_url
+
+        return baidu_url(self.latitude, self.longitude, self.title, self.address)
+
     def opening_hours_lines(self) -> list[str]:
         return [line.strip() for line in self.opening_hours.splitlines() if line.strip()]
 
@@ -641,15 +737,6 @@ class VenueRoom(Orderable):
 
     def __str__(self) -> str:
         return self.name
-
-
-def validate_media_address(value: str) -> None:
-    """An http(s) address, or a path on this site (/media/…): never javascript: or data:."""
-    if value.startswith("/") and not value.startswith("//"):
-        return
-    URLValidator(schemes=["http", "https"], message="请填写 http:// 或 https:// 开头的地址，或以 / 开头的本站地址")(
-        value
-    )
 
 
 class PeriodPage(BasePage):

@@ -122,3 +122,91 @@ def page_languages(page, request) -> dict:
         languages = {"language": own["code"] if own else settings.LANGUAGE_CODE, "links": links}
         cache.set(key, languages, SITE_SWITCHER_SECONDS)
     return languages
+
+
+# The page types behind the service entrances: the entrance opens the site's page of that type.
+SERVICE_PAGE_TYPES = {
+    "activities": ("cms_pages", "activityindexpage"),
+    "venues": ("cms_pages", "venueindexpage"),
+    "resources": ("cms_pages", "resourceindexpage"),
+    "volunteers": ("volunteers", "opportunityindexpage"),
+    "live": ("cms_pages", "livestreampage"),
+    "vote": ("cms_pages", "campaignpage"),
+}
+# Entrances to views rather than pages: shown when one of these URL names resolves (the app is
+# installed and routed on this platform).
+SERVICE_URL_NAMES = {
+    "training": ("training_catalogue",),
+    "demand": ("feedback:demand", "feedback_demand"),
+}
+
+
+def _service_urls(site: Site) -> dict[str, str]:
+    """{service key: URL} of the services this site has, cached per tenant and content version."""
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+    from django.urls import NoReverseMatch, reverse
+    from wagtail.models import Page
+
+    from core.page_cache import content_version
+
+    key = f"themes:service-urls:{site.pk}:{content_version()}"
+    urls = cache.get(key)
+    if urls is not None:
+        return urls
+    urls = {}
+    type_keys = {}
+    for service, (app_label, model_name) in SERVICE_PAGE_TYPES.items():
+        try:
+            model = apps.get_model(app_label, model_name)
+        except LookupError:
+            continue  # that app is not installed here
+        type_keys[ContentType.objects.get_for_model(model).pk] = service
+    if type_keys:
+        pages = (
+            Page.objects.live()
+            .public()
+            .descendant_of(site.root_page)
+            .filter(content_type_id__in=type_keys)
+            .order_by("-first_published_at")
+            .only("id", "url_path", "path", "depth", "content_type_id")
+        )
+        for page in pages:
+            service = type_keys[page.content_type_id]
+            if service not in urls:  # the most recently published one (the newest live stream, vote)
+                url = page.get_url()
+                if url:
+                    urls[service] = url
+    for service, names in SERVICE_URL_NAMES.items():
+        for name in names:
+            try:
+                urls[service] = reverse(name)
+                break
+            except NoReverseMatch:
+                continue
+    cache.set(key, urls, SITE_SWITCHER_SECONDS)
+    return urls
+
+
+def service_entrances(site: Site | None, branding: Branding | None) -> list[dict]:
+    """The home page's service entrances: in the order the site's branding sets (all, in the
+    default order, when it sets none), each only if the site has that service."""
+    from .models import SERVICE_CHOICES
+
+    if site is None:
+        return []
+    urls = _service_urls(site)
+    labels = dict(SERVICE_CHOICES)
+    chosen = []
+    if branding is not None and branding.service_entrances:
+        for block in branding.service_entrances:
+            service = block.value.get("service")
+            if service in labels and service not in (c[0] for c in chosen):
+                chosen.append((service, block.value.get("label") or labels[service]))
+    else:
+        chosen = list(SERVICE_CHOICES)
+    return [
+        {"key": service, "label": label, "url": urls[service], "icon": f"themes/icons/{service}.svg"}
+        for service, label in chosen
+        if service in urls
+    ]

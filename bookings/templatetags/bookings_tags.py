@@ -19,3 +19,13 @@ def activity_sessions(activity):
 @register.simple_tag
 def bookable_room_ids(rooms) -> set[int]:
     return set(RoomSettings.objects.filter(room__in=rooms, bookable=True).values_list("room_id", flat=True))
+
+
+@register.simple_tag
+def with_booking_states(activities) -> list[tuple]:
+    """[(activity, state, label)] for a list of activity cards, in one query (bookings.availability)."""
+    from bookings.availability import LABELS, booking_states
+
+    activities = list(activities)
+    states = booking_states(activities)
+    return [(a, states.get(a.pk, ""), LABELS.get(states.get(a.pk, ""), "")) for a in activities]

@@ -126,7 +126,9 @@ def check_venue_page(page, venue: Venue) -> None:
     facts = page.locator("article dl.facts")
     expect(facts).to_contain_text(venue.address)
     expect(facts.locator(f'a[href="{venue.map_url}"]')).to_be_visible()
-    expect(facts.locator(f'a[href="{venue.map_url}"]')).to_contain_text("查看地图")
+    expect(facts.locator(f'a[href="{venue.map_url}"]')).to_contain_text("OpenStreetMap")
+    expect(facts.locator("a[data-map=amap]")).to_contain_text("高德地图")
+    expect(facts.locator("a[data-map=baidu]")).to_contain_text("百度地图")
     room_cells = page.locator("section[aria-labelledby=venue-rooms] tbody tr td:first-child")
     expect(room_cells).to_contain_text(list(venue.rooms))  # each room, with its 预定 link (bookings)
 

@@ -29,6 +29,7 @@ def test_site_admin_changes_branding_in_the_admin(client):
             "primary_colour": "#0B6E4F",
             "accent_colour": "#C8A060",
             "footer_text": "浙江省文化馆 主办",
+            "service_entrances-count": "0",
         },
         HTTP_HOST=ZJ,
     )
@@ -45,7 +46,12 @@ def test_bad_colour_is_refused_with_a_message(client):
     assert client.login(username="zhejiang_admin", password=DEMO_PASSWORD)
     response = client.post(
         branding_url(),
-        {"site_name": "浙江文化云", "primary_colour": "red", "accent_colour": "#C8A060"},
+        {
+            "site_name": "浙江文化云",
+            "primary_colour": "red",
+            "accent_colour": "#C8A060",
+            "service_entrances-count": "0",
+        },
         HTTP_HOST=ZJ,
     )
     assert response.status_code == 200

@@ -167,3 +167,41 @@ def main_navigation(context):
     path = request.path
     entries = [{**e, "current": e["url"] != "/" and path.startswith(e["url"])} for e in navigation_entries(site)]
     return {"entries": entries}
+
+
+@register.simple_tag(takes_context=True)
+def service_entrances(context):
+    """The home page's service entrances this site has (themes.services.service_entrances)."""
+    from wagtail.models import Site
+
+    from themes.services import branding_for_request
+    from themes.services import service_entrances as entrances
+
+    request = context.get("request")
+    if request is None:
+        return []
+    return entrances(Site.find_for_request(request), branding_for_request(request))
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context, path: str) -> str:
+    """`path` (a rendition's or page's relative URL) on the tenant's primary public URL: Open Graph
+    and other tags read by other sites need full URLs."""
+    from tenants.services import absolute_url as on_primary_url
+
+    request = context.get("request")
+    return on_primary_url(getattr(request, "tenant", None), path)
+
+
+@register.simple_tag(takes_context=True)
+def care_mode(context) -> bool:
+    """关怀模式 asked for in the address (?care=1): the mode without JavaScript, for this page.
+
+    With JavaScript the choice is remembered in the browser (themes/static/themes/care.js)."""
+    request = context.get("request")
+    return request is not None and request.GET.get("care") == "1"
+
+
+@register.filter
+def without_query(url: str) -> str:
+    return url.split("?", 1)[0]
