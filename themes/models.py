@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from wagtail import blocks
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
 
@@ -84,22 +84,6 @@ class Branding(BaseSiteSetting):
         blank=True,
         help_text="如：浙公网安备33010602000001号；链接到全国互联网安全管理服务平台",
     )
-    privacy_page = models.ForeignKey(
-        "wagtailcore.Page",
-        verbose_name="隐私政策页面",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    agreement_page = models.ForeignKey(
-        "wagtailcore.Page",
-        verbose_name="用户协议页面",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
     service_entrances = StreamField(
         [("entrance", ServiceEntranceBlock())],
         verbose_name="首页服务入口",
@@ -123,8 +107,6 @@ class Branding(BaseSiteSetting):
                 FieldPanel("address"),
                 FieldPanel("icp_number"),
                 FieldPanel("police_number"),
-                PageChooserPanel("privacy_page"),
-                PageChooserPanel("agreement_page"),
                 FieldPanel("footer_text"),
             ],
             heading="页脚",

@@ -205,3 +205,11 @@ def care_mode(context) -> bool:
 @register.filter
 def without_query(url: str) -> str:
     return url.split("?", 1)[0]
+
+
+@register.simple_tag
+def site_policies():
+    """The site's privacy policy and user agreement (accounts.policies: its own pages or the platform's)."""
+    from accounts.policies import current_policies
+
+    return current_policies()
