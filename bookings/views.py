@@ -31,6 +31,28 @@ def _errors(exc: ValidationError) -> list[str]:
     return exc.messages
 
 
+def _attempt(request, action, success, *, prefix: str = ""):
+    """Run one service call for a POST: its refusals become error messages (each naming its field),
+    success a success message (`success` may be a function of the result). Returns the result or None."""
+    try:
+        done = action()
+    except ValidationError as exc:
+        for line in _errors(exc):
+            messages.error(request, prefix + line)
+        return None
+    messages.success(request, success(done) if callable(success) else success)
+    return done
+
+
+def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+ICS = "text/calendar; charset=utf-8"
+
+
 def _codes(exc: ValidationError) -> set[str]:
     items = [e for errs in exc.error_dict.values() for e in errs] if hasattr(exc, "error_dict") else exc.error_list
     return {e.code for e in items}
@@ -139,13 +161,7 @@ def ticket(request, order_number: str):
 @require_POST
 def cancel(request, order_number: str):
     booking = _own_booking(request, order_number)
-    try:
-        services.cancel_booking(booking.pk, request.user)
-    except ValidationError as exc:
-        for line in _errors(exc):
-            messages.error(request, line)
-    else:
-        messages.success(request, "预约已取消。")
+    _attempt(request, lambda: services.cancel_booking(booking.pk, request.user), "预约已取消。")
     return redirect("bookings:ticket", order_number=order_number)
 
 
@@ -153,24 +169,14 @@ def cancel(request, order_number: str):
 @require_POST
 def confirm_hold(request, order_number: str):
     booking = _own_booking(request, order_number)
-    try:
-        services.confirm_hold(booking.pk, request.user)
-    except ValidationError as exc:
-        for line in _errors(exc):
-            messages.error(request, line)
-    else:
-        messages.success(request, "已确认候补名额。")
+    _attempt(request, lambda: services.confirm_hold(booking.pk, request.user), "已确认候补名额。")
     return redirect("bookings:ticket", order_number=order_number)
 
 
 @login_required
 def booking_calendar(request, order_number: str):
     booking = _own_booking(request, order_number)
-    response = HttpResponse(
-        documents.booking_ics(booking, request.get_host()), content_type="text/calendar; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{booking.order_number}.ics"'
-    return response
+    return _download(documents.booking_ics(booking, request.get_host()), ICS, f"{booking.order_number}.ics")
 
 
 @login_required
@@ -179,13 +185,7 @@ def cancel_room(request, order_number: str):
     booking = RoomBooking.objects.filter(user=request.user, order_number=order_number).first()
     if booking is None:
         raise Http404("没有这个预定")
-    try:
-        services.cancel_room_booking(booking.pk, request.user)
-    except ValidationError as exc:
-        for line in _errors(exc):
-            messages.error(request, line)
-    else:
-        messages.success(request, "功能室预定已取消。")
+    _attempt(request, lambda: services.cancel_room_booking(booking.pk, request.user), "功能室预定已取消。")
     return redirect("bookings:mine")
 
 
@@ -251,6 +251,18 @@ MANAGE = "bookings.manage_bookings"
 CHECK_IN = "bookings.check_in_bookings"
 
 
+def _staff_action(request, booking, actions: dict, action: str) -> None:
+    """One of a booking's staff actions by name (approve / reject / cancel), told as "<order>：<status>"."""
+    if action not in actions:
+        raise Http404
+    _attempt(
+        request,
+        actions[action],
+        lambda done: f"{done.order_number}：{done.get_status_display()}",
+        prefix=f"{booking.order_number}：",
+    )
+
+
 @staff_required(CHECK_IN)
 def staff_home(request):
     now = timezone.now()
@@ -307,15 +319,7 @@ def staff_booking_action(request, booking_id: int, action: str):
         "reject": lambda: services.reject_booking(booking.pk, request.user, reason),
         "cancel": lambda: services.cancel_booking(booking.pk, request.user, reason=reason, by_staff=True),
     }
-    if action not in actions:
-        raise Http404
-    try:
-        done = actions[action]()
-    except ValidationError as exc:
-        for line in _errors(exc):
-            messages.error(request, f"{booking.order_number}：{line}")
-    else:
-        messages.success(request, f"{done.order_number}：{done.get_status_display()}")
+    _staff_action(request, booking, actions, action)
     return redirect("bookings:staff_session", session_id=booking.session_id)
 
 
@@ -323,15 +327,13 @@ def staff_booking_action(request, booking_id: int, action: str):
 @require_POST
 def staff_session_message(request, session_id: int):
     session = get_object_or_404(Session, pk=session_id)
-    try:
-        count = services.message_attendees(
+    _attempt(
+        request,
+        lambda: services.message_attendees(
             session.pk, request.user, request.POST.get("title"), request.POST.get("body")
-        )
-    except ValidationError as exc:
-        for line in _errors(exc):
-            messages.error(request, line)
-    else:
-        messages.success(request, f"消息已发送给 {count} 位预约者。")
+        ),
+        lambda count: f"消息已发送给 {count} 位预约者。",
+    )
     return redirect("bookings:staff_session", session_id=session.pk)
 
 
@@ -339,13 +341,11 @@ def staff_session_message(request, session_id: int):
 @require_POST
 def staff_session_cancel(request, session_id: int):
     session = get_object_or_404(Session, pk=session_id)
-    try:
-        count = services.cancel_session(session.pk, request.user, request.POST.get("reason", ""))
-    except ValidationError as exc:
-        for line in _errors(exc):
-            messages.error(request, line)
-    else:
-        messages.success(request, f"场次已取消，已通知 {count} 个预约。")
+    _attempt(
+        request,
+        lambda: services.cancel_session(session.pk, request.user, request.POST.get("reason", "")),
+        lambda count: f"场次已取消，已通知 {count} 个预约。",
+    )
     return redirect("bookings:staff_session", session_id=session.pk)
 
 
@@ -356,9 +356,8 @@ def staff_session_export(request, session_id: int):
     data = documents.session_export(
         session, bookings, show_personal_data=request.user.has_perm("roles.view_personal_data")
     )
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="bookings-session-{session.pk}.xlsx"'
-    return response
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _download(data, xlsx, f"bookings-session-{session.pk}.xlsx")
 
 
 @staff_required(CHECK_IN)
@@ -379,13 +378,7 @@ def staff_check_in(request):
 @require_POST
 def staff_lift_ban(request, ban_id: int):
     ban = get_object_or_404(BookingBan, pk=ban_id)
-    try:
-        services.lift_ban(ban.pk, request.user)
-    except ValidationError as exc:
-        for line in _errors(exc):
-            messages.error(request, line)
-    else:
-        messages.success(request, "预约限制已解除。")
+    _attempt(request, lambda: services.lift_ban(ban.pk, request.user), "预约限制已解除。")
     return redirect("bookings:staff_home")
 
 
@@ -401,16 +394,12 @@ def staff_room(request, room_id: int):
 def staff_room_action(request, booking_id: int, action: str):
     booking = get_object_or_404(RoomBooking, pk=booking_id)
     reason = request.POST.get("reason", "")
-    try:
-        if action == "cancel":
-            services.cancel_room_booking(booking.pk, request.user, by_staff=True, reason=reason)
-        elif action in ("approve", "reject"):
-            services.decide_room_booking(booking.pk, request.user, approve=action == "approve", reason=reason)
-        else:
-            raise Http404
-    except ValidationError as exc:
-        for line in _errors(exc):
-            messages.error(request, line)
+    actions = {
+        "cancel": lambda: services.cancel_room_booking(booking.pk, request.user, by_staff=True, reason=reason),
+        "approve": lambda: services.decide_room_booking(booking.pk, request.user, approve=True, reason=reason),
+        "reject": lambda: services.decide_room_booking(booking.pk, request.user, approve=False, reason=reason),
+    }
+    _staff_action(request, booking, actions, action)
     return redirect("bookings:staff_room", room_id=booking.room_id)
 
 
@@ -418,8 +407,4 @@ def staff_room_action(request, booking_id: int, action: str):
 def staff_room_calendar(request, room_id: int):
     venue_room = get_object_or_404(VenueRoom, pk=room_id)
     bookings = list(RoomBooking.objects.filter(room=venue_room, status__in=RoomBooking.ACTIVE))
-    response = HttpResponse(
-        documents.room_ics(venue_room, bookings, request.get_host()), content_type="text/calendar; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="room-{venue_room.pk}.ics"'
-    return response
+    return _download(documents.room_ics(venue_room, bookings, request.get_host()), ICS, f"room-{venue_room.pk}.ics")
