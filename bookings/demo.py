@@ -128,10 +128,15 @@ def seed_bookings(slug: str, region: str) -> None:
             day = timezone.localdate() + timedelta(days=1)
             while services.is_closed_on(small_room, day):
                 day += timedelta(days=1)
+            group = services.apply_organisation(
+                visitor, "社区剪纸兴趣小组", "社区居民自发组织的剪纸爱好者团体，约 20 人"
+            )
+            services.decide_organisation(group.pk, None, approve=True)
             services.book_room(
                 small_room.room_id,
                 visitor,
                 timezone.make_aware(datetime.combine(day, time(10, 0))),
                 2,
                 "社区剪纸兴趣小组活动",
+                organisation=group.pk,
             )

@@ -29,35 +29,75 @@ def _calendar() -> Calendar:
     return calendar
 
 
-def booking_ics(booking: Booking, host: str) -> bytes:
+# What a calendar app should show for a booking's state (RFC 5545 STATUS).
+_EVENT_STATUS = {
+    Booking.Status.CONFIRMED: "CONFIRMED",
+    Booking.Status.CHECKED_IN: "CONFIRMED",
+    Booking.Status.PENDING: "TENTATIVE",
+    Booking.Status.HELD: "TENTATIVE",
+    Booking.Status.WAITING: "TENTATIVE",
+}
+
+
+def _booking_event(booking: Booking, host: str) -> Event:
     session = booking.session
     activity = session.activity
-    calendar = _calendar()
     event = Event()
     event.add("uid", f"booking-{booking.order_number}@{host}")
     event.add("dtstamp", timezone.now())
+    event.add("last-modified", booking.updated_at)
     event.add("dtstart", session.starts_at)
     event.add("dtend", session.ends_at)
     event.add("summary", f"{activity.title} {session.name}".strip())
+    # A cancelled or lapsed booking stays in a subscribed calendar as CANCELLED, so the app removes it.
+    event.add("status", _EVENT_STATUS.get(booking.status, "CANCELLED"))
     place = " ".join(p for p in (activity.venue.title if activity.venue else "", activity.location_note) if p)
     if place:
         event.add("location", place)
-    event.add("description", f"订单号 {booking.order_number}，取票码 {booking.pickup_code}，{booking.quantity} 人")
-    calendar.add_component(event)
+    event.add(
+        "description",
+        f"{booking.get_status_display()}。订单号 {booking.order_number}，取票码 {booking.pickup_code}，{booking.quantity} 人",
+    )
+    event.add("url", f"https://{host}/me/bookings/{booking.order_number}/")
+    return event
+
+
+def _room_event(booking: RoomBooking, host: str, *, with_room: bool = False) -> Event:
+    event = Event()
+    event.add("uid", f"room-{booking.order_number}@{host}")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", booking.during.lower)
+    event.add("dtend", booking.during.upper)
+    who = f"{booking.organisation.name}：" if booking.organisation_id else ""
+    where = f"{booking.room.name} " if with_room else ""
+    event.add("summary", f"{where}{who}{booking.purpose}（{booking.get_status_display()}）")
+    event.add("status", "CONFIRMED" if booking.status == RoomBooking.Status.CONFIRMED else "TENTATIVE")
+    return event
+
+
+def booking_ics(booking: Booking, host: str) -> bytes:
+    calendar = _calendar()
+    calendar.add_component(_booking_event(booking, host))
+    return calendar.to_ical()
+
+
+def person_ics(bookings: list[Booking], room_bookings: list[RoomBooking], host: str, site_name: str) -> bytes:
+    """A person's subscribed calendar of this site: their bookings (cancelled ones marked so) and rooms."""
+    calendar = _calendar()
+    calendar.add("x-wr-calname", f"{site_name} 我的预约")
+    for booking in bookings:
+        calendar.add_component(_booking_event(booking, host))
+    for booking in room_bookings:
+        calendar.add_component(_room_event(booking, host, with_room=True))
     return calendar.to_ical()
 
 
 def room_ics(room, bookings: list[RoomBooking], host: str) -> bytes:
+    """A room's bookings (active ones) for the staff's calendar: purpose, group and state, no names."""
     calendar = _calendar()
     calendar.add("x-wr-calname", f"{room.name} 预定")
     for booking in bookings:
-        event = Event()
-        event.add("uid", f"room-{booking.order_number}@{host}")
-        event.add("dtstamp", timezone.now())
-        event.add("dtstart", booking.during.lower)
-        event.add("dtend", booking.during.upper)
-        event.add("summary", f"{booking.purpose}（{booking.get_status_display()}）")
-        calendar.add_component(event)
+        calendar.add_component(_room_event(booking, host))
     return calendar.to_ical()
 
 

@@ -201,9 +201,12 @@ class RoomSettings(models.Model):
         "每周闭馆日", max_length=20, blank=True, default="1", help_text="星期几闭馆，1=周一 … 7=周日，用逗号分隔"
     )
     closed_dates = models.TextField("闭馆日期", blank=True, help_text="每行一个日期，如 2026-10-01")
-    who_may_book = models.CharField("预定对象", max_length=10, choices=WhoMayBook.choices, default=WhoMayBook.MEMBERS)
-    approved_bookers = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name="经批准的团体账号"
+    who_may_book = models.CharField(
+        "预定对象",
+        max_length=10,
+        choices=WhoMayBook.choices,
+        default=WhoMayBook.MEMBERS,
+        help_text="“仅限经批准的团体”：只有本站审核通过的团体（由其联系人）可以预定",
     )
     requires_approval = models.BooleanField("预定需审核", default=False)
     max_slots = models.PositiveSmallIntegerField("一次最多连续时段", default=4, validators=[MinValueValidator(1)])
@@ -217,6 +220,43 @@ class RoomSettings(models.Model):
 
     def __str__(self) -> str:
         return str(self.room)
+
+
+class Organisation(models.Model):
+    """团体: a group (社团, 学校, 企业, 协会 …) that books rooms under its own name once staff approve it.
+
+    Its contact person applies in the personal centre and books for it; rooms open to "approved
+    organisations" only take bookings made in the name of an approved one.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审核"
+        APPROVED = "approved", "已通过"
+        REJECTED = "rejected", "未通过"
+
+    name = models.CharField("团体名称", max_length=100)
+    description = models.CharField("团体简介", max_length=500, blank=True)
+    contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="联系人"
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField("审核意见", max_length=200, blank=True)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "团体"
+        verbose_name_plural = "团体"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One live record per name: a rejected group may apply again under the same name.
+            models.UniqueConstraint(
+                fields=["name"], condition=~Q(status="rejected"), name="bookings_organisation_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class RoomBooking(models.Model):
@@ -237,6 +277,9 @@ class RoomBooking(models.Model):
     order_number = models.CharField("订单号", max_length=20, unique=True)
     during = DateTimeRangeField("时段")
     purpose = models.CharField("用途", max_length=200)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="预定团体"
+    )
     status = models.CharField("状态", max_length=12, choices=Status.choices)
     reason = models.CharField("原因", max_length=200, blank=True)
     idempotency_key = models.CharField(max_length=64, blank=True, editable=False)
@@ -265,3 +308,37 @@ class RoomBooking(models.Model):
 
     def __str__(self) -> str:
         return self.order_number
+
+
+def new_feed_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)  # 192 random bits: the address is the only key
+
+
+class CalendarFeed(models.Model):
+    """A secret address a calendar app subscribes to (it cannot sign in): one per room for the
+    staff, one per person for their own bookings on this site. Resetting it makes a new token, and
+    the old address stops working at once."""
+
+    token = models.CharField(max_length=40, unique=True, default=new_feed_token)
+    room = models.OneToOneField(
+        "cms_pages.VenueRoom", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "日历订阅"
+        verbose_name_plural = "日历订阅"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(room__isnull=True, user__isnull=False) | Q(room__isnull=False, user__isnull=True),
+                name="bookings_feed_room_or_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"room {self.room_id}" if self.room_id else f"person {self.user_id}"

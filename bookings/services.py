@@ -32,7 +32,17 @@ from accounts.personal_data import validate_real_name
 from notifications.services import notify
 
 from .locking import SessionBusy, lock_session
-from .models import Booking, BookingBan, BookingRules, RoomBooking, RoomSettings, Session
+from .models import (
+    Booking,
+    BookingBan,
+    BookingRules,
+    CalendarFeed,
+    Organisation,
+    RoomBooking,
+    RoomSettings,
+    Session,
+    new_feed_token,
+)
 
 S = Booking.Status
 # Pickup codes: no 0/O, 1/I/L, so a code read aloud or typed from a phone is unambiguous.
@@ -706,7 +716,77 @@ def week_calendar(room_settings: RoomSettings, week_start: date) -> list[dict]:
     return days
 
 
-def book_room(room_id: int, user, start, slots, purpose: str, *, idempotency_key: str = "") -> RoomBooking:
+# --- Organisations (团体) --------------------------------------------------------------------
+
+
+def apply_organisation(user, name: str, description: str = "") -> Organisation:
+    """The contact person asks for a group to be approved for room bookings on this site."""
+    if user is None or not user.is_authenticated:
+        raise _refuse("请先登录。", "login_required")
+    name, description = (name or "").strip(), (description or "").strip()
+    if not name:
+        raise _refuse("请填写团体名称。", "name_required", "name")
+    if len(name) > 100:
+        raise _refuse("团体名称不能超过 100 个字。", "name_too_long", "name")
+    if len(description) > 500:
+        raise _refuse("团体简介不能超过 500 个字。", "description_too_long", "description")
+    with transaction.atomic():
+        if Organisation.objects.filter(name=name).exclude(status=Organisation.Status.REJECTED).exists():
+            raise _refuse("本站已有同名团体（或其申请正在审核）。", "name_taken", "name")
+        try:
+            with transaction.atomic():
+                return Organisation.objects.create(name=name, description=description, contact=user)
+        except IntegrityError:  # a twin request won
+            raise _refuse("本站已有同名团体（或其申请正在审核）。", "name_taken", "name") from None
+
+
+def decide_organisation(organisation_id: int, staff, *, approve: bool, reason: str = "") -> Organisation:
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise _refuse("请填写不通过的原因。", "reason_required", "reason")
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+        if organisation is None:
+            raise _refuse("没有这个团体。", "no_organisation")
+        if organisation.status != Organisation.Status.PENDING:
+            raise _refuse(f"该团体当前状态为“{organisation.get_status_display()}”，无需审核。", "not_pending")
+        organisation.status = Organisation.Status.APPROVED if approve else Organisation.Status.REJECTED
+        organisation.reason = reason[:200]
+        organisation.decided_at = timezone.now()
+        organisation.save(update_fields=["status", "reason", "decided_at"])
+    verdict = "已通过审核，可以团体名义预定功能室" if approve else f"未通过审核。原因：{organisation.reason}"
+    notify(organisation.contact, "bookings.organisation_decided", f"团体申请结果：{organisation.name}", verdict,
+           link="/me/organisations/")  # fmt: skip
+    return organisation
+
+
+def organisations_of(user) -> QuerySet[Organisation]:
+    """The approved groups this person books for (as their contact) on this site."""
+    if user is None or not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(contact=user, status=Organisation.Status.APPROVED)
+
+
+def _booking_organisation(room_settings: RoomSettings, user, organisation) -> Organisation | None:
+    """The group a room booking is made for: required where only approved groups may book."""
+    chosen = None
+    if organisation not in (None, ""):
+        try:
+            chosen = organisations_of(user).filter(pk=int(str(organisation))).first()
+        except (TypeError, ValueError):
+            chosen = None
+        if chosen is None:
+            raise _refuse("请选择您作为联系人、且已通过审核的团体。", "organisation_invalid", "organisation")
+    if chosen is None and room_settings.who_may_book == RoomSettings.WhoMayBook.APPROVED:
+        raise _refuse(
+            "该功能室仅限经批准的团体预定：请选择您的团体，或先在“我的团体”中申请。", "not_approved", "organisation"
+        )
+    return chosen
+
+
+def book_room(
+    room_id: int, user, start, slots, purpose: str, *, idempotency_key: str = "", organisation=None
+) -> RoomBooking:
     """Book `slots` consecutive slots of a room from `start`. PostgreSQL's exclusion constraint
     (bookings_room_no_overlap) is what makes a double booking impossible; this only explains."""
     from psycopg2.extras import DateTimeTZRange
@@ -722,11 +802,7 @@ def book_room(room_id: int, user, start, slots, purpose: str, *, idempotency_key
     room_settings = RoomSettings.objects.select_related("room").filter(room_id=room_id, bookable=True).first()
     if room_settings is None:
         raise _refuse("该功能室不开放预定。", "not_bookable")
-    if (
-        room_settings.who_may_book == RoomSettings.WhoMayBook.APPROVED
-        and not room_settings.approved_bookers.filter(pk=user.pk).exists()
-    ):
-        raise _refuse("该功能室仅限经批准的团体预定，请联系场馆申请。", "not_approved")
+    group = _booking_organisation(room_settings, user, organisation)
     purpose = (purpose or "").strip()
     if not purpose:
         raise _refuse("请填写用途。", "purpose_required", "purpose")
@@ -773,6 +849,7 @@ def book_room(room_id: int, user, start, slots, purpose: str, *, idempotency_key
                 user=user,
                 during=DateTimeTZRange(start, end, "[)"),
                 purpose=purpose,
+                organisation=group,
                 status=status,
                 idempotency_key=idempotency_key,
             )
@@ -825,3 +902,24 @@ def decide_room_booking(room_booking_id: int, staff, *, approve: bool, reason: s
             link="/me/bookings/",
         )
         return booking
+
+
+# --- Calendar feeds (日历订阅) ------------------------------------------------------------------
+
+
+def calendar_feed(*, room=None, user=None, reset: bool = False) -> CalendarFeed:
+    """The secret feed of a room (staff) or of a person's bookings; `reset` gives it a new address."""
+    if (room is None) == (user is None):
+        raise ValueError("a feed belongs to a room or to a person")
+    with transaction.atomic():
+        feed, created = CalendarFeed.objects.get_or_create(room=room, user=user)
+        if reset and not created:
+            feed.token = new_feed_token()
+            feed.save(update_fields=["token"])
+    return feed
+
+
+def find_feed(token: str) -> CalendarFeed | None:
+    if not token or len(token) > 40:
+        return None
+    return CalendarFeed.objects.select_related("room", "user").filter(token=token).first()

@@ -12,6 +12,17 @@ urlpatterns = [
     path("me/bookings/<str:order_number>/confirm/", views.confirm_hold, name="confirm"),
     path("me/bookings/<str:order_number>/calendar.ics", views.booking_calendar, name="calendar"),
     path("me/rooms/<str:order_number>/cancel/", views.cancel_room, name="cancel_room"),
+    path("me/organisations/", views.my_organisations, name="organisations"),
+    path("me/bookings-calendar/reset/", views.reset_my_feed, name="reset_feed"),
+    path("bookings/feeds/<str:token>.ics", views.calendar_feed, name="feed"),
+    path(
+        "bookings/staff/rooms/<int:room_id>/calendar/reset/", views.staff_reset_room_feed, name="staff_reset_room_feed"
+    ),
+    path(
+        "bookings/staff/organisations/<int:organisation_id>/<str:action>/",
+        views.staff_organisation_action,
+        name="staff_organisation_action",
+    ),
     path("bookings/staff/", views.staff_home, name="staff_home"),
     path("bookings/staff/check-in/", views.staff_check_in, name="staff_check_in"),
     path("bookings/staff/sessions/<int:session_id>/", views.staff_session, name="staff_session"),

@@ -12,16 +12,19 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cms_pages.models import VenueRoom
 
 from . import documents, services
-from .models import Booking, BookingBan, RoomBooking, RoomSettings, Session
+from .models import Booking, BookingBan, Organisation, RoomBooking, RoomSettings, Session
 
 FIELD_LABELS = {"quantity": "预约数量", "attendees": "入场人", "reason": "原因", "code": "取票码", "title": "标题",
-                "purpose": "用途", "slots": "时段数", "start": "开始时间"}  # fmt: skip
+                "purpose": "用途", "slots": "时段数", "start": "开始时间", "organisation": "预定团体", "name": "团体名称",
+                "description": "团体简介"}  # fmt: skip
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -124,15 +127,56 @@ def session_detail(request, session_id: int):
     return render(request, "bookings/session_detail.html", context, status=status)
 
 
+def _feed_url(request, feed) -> str:
+    return request.build_absolute_uri(reverse("bookings:feed", args=[feed.token]))
+
+
 @login_required
 def my_bookings(request):
     bookings = list(services.bookings_of(request.user)[:100])
-    room_bookings = list(RoomBooking.objects.filter(user=request.user).select_related("room", "room__page")[:50])
+    room_bookings = list(
+        RoomBooking.objects.filter(user=request.user).select_related("room", "room__page", "organisation")[:50]
+    )
     return render(
         request,
         "bookings/my_bookings.html",
-        {"bookings": bookings, "room_bookings": room_bookings, "ban": services.active_ban(request.user)},
+        {
+            "bookings": bookings,
+            "room_bookings": room_bookings,
+            "ban": services.active_ban(request.user),
+            "feed_url": _feed_url(request, services.calendar_feed(user=request.user)),
+        },
     )
+
+
+@login_required
+@require_POST
+def reset_my_feed(request):
+    services.calendar_feed(user=request.user, reset=True)
+    messages.success(request, "日历订阅地址已更换，旧地址即刻失效。请在日历应用中改用新地址。")
+    return redirect("bookings:mine")
+
+
+@never_cache
+def calendar_feed(request, token: str):
+    """A subscribed calendar (no login: calendar apps cannot sign in; the secret address is the key)."""
+    feed = services.find_feed(token)
+    if feed is None:
+        raise Http404("没有这个日历订阅")
+    host = request.get_host()
+    if feed.room_id:
+        bookings = RoomBooking.objects.filter(room=feed.room, status__in=RoomBooking.ACTIVE)
+        data = documents.room_ics(feed.room, list(bookings.select_related("room", "organisation")), host)
+    else:
+        since = timezone.now() - timedelta(days=90)
+        bookings = services.bookings_of(feed.user).filter(session__ends_at__gte=since)[:200]
+        rooms = RoomBooking.objects.filter(user=feed.user, status__in=RoomBooking.ACTIVE, during__endswith__gte=since)
+        data = documents.person_ics(
+            list(bookings), list(rooms.select_related("room", "organisation")[:100]), host, request.tenant.name
+        )
+    response = HttpResponse(data, content_type=ICS)
+    response["Content-Disposition"] = 'inline; filename="calendar.ics"'
+    return response
 
 
 def _own_booking(request, order_number: str) -> Booking:
@@ -189,6 +233,32 @@ def cancel_room(request, order_number: str):
     return redirect("bookings:mine")
 
 
+@login_required
+def my_organisations(request):
+    """我的团体: apply for a group (社团, 学校, 企业 …) to book rooms in its name, and see the decisions."""
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            services.apply_organisation(request.user, request.POST.get("name", ""), request.POST.get("description", ""))
+        except ValidationError as exc:
+            errors, status = _errors(exc), 400
+        else:
+            messages.success(request, "团体申请已提交，场馆审核后会通知您。")
+            return redirect("bookings:organisations")
+    return render(
+        request,
+        "bookings/organisations.html",
+        {
+            "organisations": Organisation.objects.filter(contact=request.user),
+            "errors": errors,
+            "name": request.POST.get("name", "")[:100],
+            "description": request.POST.get("description", "")[:500],
+        },
+        status=status,
+    )
+
+
 def _week_start(value: str | None) -> date:
     today = timezone.localdate()
     try:
@@ -218,6 +288,7 @@ def room(request, room_id: int):
                 request.POST.get("slots", "1"),
                 request.POST.get("purpose", ""),
                 idempotency_key=request.POST.get("idempotency_key", ""),
+                organisation=request.POST.get("organisation") or None,
             )
         except ValidationError as exc:
             errors = _errors(exc)
@@ -240,6 +311,7 @@ def room(request, room_id: int):
             "errors": errors,
             "idempotency_key": uuid.uuid4().hex,
             "slot_choices": range(1, room_settings.max_slots + 1),
+            "organisations": list(services.organisations_of(request.user)),
         },
         status=status,
     )
@@ -280,6 +352,9 @@ def staff_home(request):
             "can_manage": request.user.has_perm(MANAGE),
             "bans": BookingBan.objects.filter(lifted_at__isnull=True, until__gt=now).select_related("user")[:50],
             "rooms": RoomSettings.objects.select_related("room", "room__page").filter(bookable=True),
+            "organisations": Organisation.objects.exclude(status=Organisation.Status.REJECTED)
+            .select_related("contact")
+            .order_by("status", "name")[:200],
         },
     )
 
@@ -385,8 +460,24 @@ def staff_lift_ban(request, ban_id: int):
 @staff_required(MANAGE)
 def staff_room(request, room_id: int):
     venue_room = get_object_or_404(VenueRoom.objects.select_related("page"), pk=room_id)
-    bookings = RoomBooking.objects.filter(room=venue_room, during__endswith__gte=timezone.now()).select_related("user")
-    return render(request, "bookings/staff/room.html", {"room": venue_room, "bookings": list(bookings[:200])})
+    bookings = RoomBooking.objects.filter(room=venue_room, during__endswith__gte=timezone.now()).select_related(
+        "user", "organisation"
+    )
+    feed = services.calendar_feed(room=venue_room)
+    return render(
+        request,
+        "bookings/staff/room.html",
+        {"room": venue_room, "bookings": list(bookings[:200]), "feed_url": _feed_url(request, feed)},
+    )
+
+
+@staff_required(MANAGE)
+@require_POST
+def staff_reset_room_feed(request, room_id: int):
+    venue_room = get_object_or_404(VenueRoom, pk=room_id)
+    services.calendar_feed(room=venue_room, reset=True)
+    messages.success(request, "日历订阅地址已更换，旧地址即刻失效。")
+    return redirect("bookings:staff_room", room_id=venue_room.pk)
 
 
 @staff_required(MANAGE)
@@ -404,7 +495,28 @@ def staff_room_action(request, booking_id: int, action: str):
 
 
 @staff_required(MANAGE)
+@require_POST
+def staff_organisation_action(request, organisation_id: int, action: str):
+    organisation = get_object_or_404(Organisation, pk=organisation_id)
+    if action not in ("approve", "reject"):
+        raise Http404
+    _attempt(
+        request,
+        lambda: services.decide_organisation(
+            organisation.pk, request.user, approve=action == "approve", reason=request.POST.get("reason", "")
+        ),
+        lambda done: f"{done.name}：{done.get_status_display()}",
+        prefix=f"{organisation.name}：",
+    )
+    return redirect("bookings:staff_home")
+
+
+@staff_required(MANAGE)
 def staff_room_calendar(request, room_id: int):
     venue_room = get_object_or_404(VenueRoom, pk=room_id)
-    bookings = list(RoomBooking.objects.filter(room=venue_room, status__in=RoomBooking.ACTIVE))
+    bookings = list(
+        RoomBooking.objects.filter(room=venue_room, status__in=RoomBooking.ACTIVE).select_related(
+            "room", "organisation"
+        )
+    )
     return _download(documents.room_ics(venue_room, bookings, request.get_host()), ICS, f"room-{venue_room.pk}.ics")

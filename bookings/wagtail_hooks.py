@@ -77,7 +77,6 @@ class RoomSettingsViewSet(ModelViewSet):
         "closed_weekdays",
         "closed_dates",
         "who_may_book",
-        "approved_bookers",
         "requires_approval",
         "max_slots",
     ]

@@ -48,6 +48,16 @@ def zj_session():
         )
 
 
+def zj_room(**settings):
+    """zhejiang's first room, bookable every day with these settings (call inside its schema)."""
+    from cms_pages.models import VenueRoom
+
+    room = VenueRoom.objects.filter(page__locale__language_code="zh-hans").order_by("pk").first()
+    defaults = {"bookable": True, "closed_weekdays": "", "requires_approval": False, "who_may_book": "members"}
+    RoomSettings.objects.update_or_create(room=room, defaults={**defaults, **settings})
+    return room
+
+
 def staff_client(username):
     from django.test import Client
 
@@ -240,13 +250,8 @@ def test_activity_page_lists_sessions_and_a_pulled_copy_links_to_the_original(cl
 
 
 def test_room_week_calendar_and_booking_from_the_venue_page(client, booker):
-    from cms_pages.models import VenueRoom
-
     with schema_context("zhejiang"):
-        room = VenueRoom.objects.filter(page__locale__language_code="zh-hans").order_by("pk").first()
-        RoomSettings.objects.update_or_create(
-            room=room, defaults={"bookable": True, "closed_weekdays": "", "requires_approval": False}
-        )
+        room = zj_room()
         venue_url = room.page.url
     assert f"/bookings/rooms/{room.pk}/" in client.get(venue_url, HTTP_HOST=ZJ).content.decode()
     week = client.get(f"/bookings/rooms/{room.pk}/?week=not-a-date", HTTP_HOST=ZJ)
@@ -276,13 +281,8 @@ def test_room_week_calendar_and_booking_from_the_venue_page(client, booker):
 def test_staff_room_list_approves_a_pending_room_booking(booker):
     from datetime import datetime, time
 
-    from cms_pages.models import VenueRoom
-
     with schema_context("zhejiang"):
-        room = VenueRoom.objects.filter(page__locale__language_code="zh-hans").order_by("pk").first()
-        RoomSettings.objects.update_or_create(
-            room=room, defaults={"bookable": True, "closed_weekdays": "", "requires_approval": True}
-        )
+        room = zj_room(requires_approval=True)
         start = timezone.make_aware(datetime.combine(timezone.localdate() + timedelta(days=4), time(9, 0)))
         pending = services.book_room(room.pk, booker, start, 1, "书法沙龙")
     assert pending.status == "pending"
@@ -340,3 +340,108 @@ def test_admin_refuses_a_capacity_below_the_seats_taken_naming_the_field(booker,
     with schema_context("zhejiang"):
         zj_session.refresh_from_db()
         assert zj_session.capacity == 2
+
+
+def test_a_group_applies_is_approved_and_books_a_room_open_to_approved_groups_only(client, booker):
+    from datetime import datetime, time
+
+    from bookings.models import Organisation
+
+    with schema_context("zhejiang"):
+        room = zj_room(who_may_book="approved")
+    day = timezone.localdate() + timedelta(days=3)
+    start = timezone.make_aware(datetime.combine(day, time(10, 0))).isoformat()
+    url = f"/bookings/rooms/{room.pk}/"
+    alone = client.post(url, {"start": start, "slots": "1", "purpose": "排练"}, HTTP_HOST=ZJ)
+    assert alone.status_code == 400 and "预定团体：该功能室仅限经批准的团体预定" in alone.content.decode()
+    empty = client.post("/me/organisations/", {"name": " "}, HTTP_HOST=ZJ)
+    assert empty.status_code == 400 and "团体名称：请填写团体名称。" in empty.content.decode()
+    assert (
+        client.post("/me/organisations/", {"name": "西湖合唱团", "description": "40 人"}, HTTP_HOST=ZJ).status_code
+        == 302
+    )
+    twin = client.post("/me/organisations/", {"name": "西湖合唱团"}, HTTP_HOST=ZJ)
+    assert twin.status_code == 400 and "同名团体" in twin.content.decode()
+    with schema_context("zhejiang"):
+        group = Organisation.objects.get(name="西湖合唱团")
+    pending = client.post(
+        url, {"start": start, "slots": "1", "purpose": "排练", "organisation": group.pk}, HTTP_HOST=ZJ
+    )
+    assert pending.status_code == 400 and "已通过审核的团体" in pending.content.decode()
+    # The front desk approves it; a second decision is refused.
+    desk = staff_client("zhejiang_admin")
+    assert "西湖合唱团" in desk.get("/bookings/staff/", HTTP_HOST=ZJ).content.decode()
+    desk.post(f"/bookings/staff/organisations/{group.pk}/approve/", HTTP_HOST=ZJ)
+    again = desk.post(f"/bookings/staff/organisations/{group.pk}/reject/", {"reason": "x"}, HTTP_HOST=ZJ, follow=True)
+    assert "无需审核" in again.content.decode()
+    with schema_context("zhejiang"):
+        assert Notification.objects.filter(recipient=booker, kind="bookings.organisation_decided").exists()
+    with schema_context("sichuan"):
+        assert not Notification.objects.filter(recipient=booker, kind="bookings.organisation_decided").exists()
+    form = client.get(url, HTTP_HOST=ZJ).content.decode()
+    assert f'<option value="{group.pk}">西湖合唱团</option>' in form
+    booked = client.post(url, {"start": start, "slots": "1", "purpose": "排练", "organisation": group.pk}, HTTP_HOST=ZJ)
+    assert booked.status_code == 302
+    assert "西湖合唱团" in desk.get(f"/bookings/staff/rooms/{room.pk}/", HTTP_HOST=ZJ).content.decode()
+    # Somebody else cannot book in the group's name; the group is unknown on sichuan.
+    other = f.person("view_org_other")
+    from django.test import Client
+
+    stranger = Client()
+    stranger.force_login(other)
+    later = timezone.make_aware(datetime.combine(day, time(14, 0))).isoformat()
+    refused = stranger.post(url, {"start": later, "slots": "1", "purpose": "x", "organisation": group.pk}, HTTP_HOST=ZJ)
+    assert refused.status_code == 400 and "预定团体：" in refused.content.decode()
+    assert "西湖合唱团" not in client.get("/me/organisations/", HTTP_HOST=SC).content.decode()
+
+
+def test_calendar_feeds_are_secret_addresses_a_calendar_app_can_subscribe_to(client, booker, zj_session):
+    import re
+
+    from django.test import Client
+
+    with schema_context("zhejiang"):
+        booking = services.book_seats(zj_session.pk, booker, 1)
+        services.cancel_booking(booking.pk, None, reason="场馆临时闭馆", by_staff=True)
+        kept = services.book_seats(zj_session.pk, booker, 1)
+    mine = client.get("/me/bookings/", HTTP_HOST=ZJ).content.decode()
+    url = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', mine).group(1)
+    path = url.split(ZJ, 1)[1]
+    app = Client()  # a calendar app: no cookies, no login
+    feed = app.get(path, HTTP_HOST=ZJ)
+    assert feed.status_code == 200 and feed["Content-Type"].startswith("text/calendar")
+    events = {str(e["uid"]).split("@")[0]: e for e in Calendar.from_ical(feed.content).walk("VEVENT")}
+    assert str(events[f"booking-{kept.order_number}"]["status"]) == "CONFIRMED"
+    assert str(events[f"booking-{booking.order_number}"]["status"]) == "CANCELLED"
+    assert kept.pickup_code in str(events[f"booking-{kept.order_number}"]["description"])
+    # The address is unknown on another site, and dead once the person replaces it.
+    assert app.get(path, HTTP_HOST=SC).status_code == 404
+    client.post("/me/bookings-calendar/reset/", HTTP_HOST=ZJ)
+    assert app.get(path, HTTP_HOST=ZJ).status_code == 404
+    assert app.get("/bookings/feeds/not-a-token.ics", HTTP_HOST=ZJ).status_code == 404
+
+
+def test_a_rooms_feed_for_the_staff_calendar_shows_no_names_and_can_be_replaced(booker):
+    import re
+    from datetime import datetime, time
+
+    from django.test import Client
+
+    with schema_context("zhejiang"):
+        room = zj_room()
+        start = timezone.make_aware(datetime.combine(timezone.localdate() + timedelta(days=5), time(9, 0)))
+        services.book_room(room.pk, booker, start, 1, "古琴雅集")
+    desk = staff_client("zhejiang_admin")
+    page = desk.get(f"/bookings/staff/rooms/{room.pk}/", HTTP_HOST=ZJ).content.decode()
+    path = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', page).group(1).split(ZJ, 1)[1]
+    feed = Client().get(path, HTTP_HOST=ZJ)
+    [event] = [e for e in Calendar.from_ical(feed.content).walk("VEVENT") if "古琴雅集" in str(e["summary"])]
+    assert "赵" not in feed.content.decode("utf-8") and str(event["status"]) == "CONFIRMED"
+    desk.post(f"/bookings/staff/rooms/{room.pk}/calendar/reset/", HTTP_HOST=ZJ)
+    assert Client().get(path, HTTP_HOST=ZJ).status_code == 404
+    assert (
+        staff_client("zhejiang_editor")
+        .post(f"/bookings/staff/rooms/{room.pk}/calendar/reset/", HTTP_HOST=ZJ)
+        .status_code
+        == 403
+    )
