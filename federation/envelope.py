@@ -78,8 +78,9 @@ def file_sha256(field_file) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-class _Assets:
-    """Collects the files a payload refers to, once each, keyed by sha256."""
+class Assets:
+    """Collects the files a payload refers to, once each, keyed by sha256 (pages here, and the
+    item kinds of other apps, e.g. training.federation_kind)."""
 
     def __init__(self, origin: Origin):
         self.origin = origin
@@ -127,7 +128,7 @@ def _portable_rich_text(html: str, origin: Origin) -> str:
     return _EMBED.sub("", html)
 
 
-def _portable_body(page, assets: _Assets, origin: Origin) -> list[dict]:
+def _portable_body(page, assets: Assets, origin: Origin) -> list[dict]:
     from wagtail.images import get_image_model
 
     images = get_image_model().objects
@@ -176,7 +177,7 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def page_payload(page, kind: str, assets: _Assets, origin: Origin) -> dict:
+def page_payload(page, kind: str, assets: Assets, origin: Origin) -> dict:
     payload = {
         "title": page.title,
         "slug": page.slug,
@@ -217,7 +218,7 @@ def build_envelope(page, *, status: str, version: int, origin: Origin | None = N
     """The envelope of `page` (specific) at `version` with `status` (live/unpublished/deleted)."""
     origin = origin or current_origin()
     kind = kind_of(page)
-    assets = _Assets(origin)
+    assets = Assets(origin)
     payload = page_payload(page, kind, assets, origin)
     envelope = {
         "format": FORMAT,

@@ -56,6 +56,17 @@ _CAMPAIGN_EDITING = [
 ]
 # 满意度评价 and 需求征集 (feedback/): see ratings, answer and publish them, triage demand requests.
 _FEEDBACK = [("feedback", "manage_feedback"), ("feedback", "view_rating"), ("feedback", "view_demandrequest")]
+# 在线培训: assign, report, import (manage_training) and author courses in the admin (training.wagtail_hooks).
+# No delete_course: a course with learners is withdrawn (已下架), its hours and certificates stay.
+_TRAINING_AUTHORING = [
+    ("training", "manage_training"),
+    *[("training", f"{action}_{model}") for model in ("course", "quiz") for action in ("add", "change", "view")],
+    *[
+        ("training", f"{action}_{model}")
+        for model in ("chapter", "question", "traininggroup")
+        for action in ("add", "change", "delete", "view")
+    ],
+]
 _MODEL_PERMS = {
     SITE_ADMIN: [
         ("wagtailadmin", "access_admin"),
@@ -84,7 +95,7 @@ _MODEL_PERMS = {
         ("bookings", "change_roomsettings"),
         ("bookings", "view_roomsettings"),
         ("bookings", "change_bookingrules"),
-        ("training", "manage_training"),
+        *_TRAINING_AUTHORING,
         # 直播互动 and 征集投票: moderate live comments, the sensitive-word list, entries, the vote audit.
         *_LIVE_MODERATION,
         ("live", "add_sensitiveword"),
@@ -106,7 +117,7 @@ _MODEL_PERMS = {
         *_FEEDBACK,
     ],
     VOLUNTEER_COORDINATOR: [("wagtailadmin", "access_admin")],
-    TRAINING_MANAGER: [("wagtailadmin", "access_admin"), ("training", "manage_training")],
+    TRAINING_MANAGER: [("wagtailadmin", "access_admin"), *_TRAINING_AUTHORING],
 }
 
 

@@ -11,7 +11,6 @@ and hours stay in the province.
 
 from __future__ import annotations
 
-import mimetypes
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
@@ -28,33 +27,9 @@ def register() -> None:
 # --- Publishing (national site) ------------------------------------------------------------------------
 
 
-def _asset(document, assets: dict, base_url: str) -> str | None:
-    from federation.envelope import file_sha256
-
-    if document is None or not document.file:
-        return None
-    try:
-        sha, size = file_sha256(document.file)
-    except (FileNotFoundError, OSError):
-        return None
-    name = document.file.name
-    assets.setdefault(
-        sha,
-        {
-            "role": "document",
-            "sha256": sha,
-            "size": size,
-            "mime": mimetypes.guess_type(name)[0] or "application/octet-stream",
-            "filename": name.rsplit("/", 1)[-1],
-            "path": name,
-            "url": f"{base_url}{document.file.url}",
-            "title": document.title,
-        },
-    )
-    return sha
-
-
-def course_payload(course, assets: dict, base_url: str) -> dict:
+def course_payload(course, assets) -> dict:
+    """`assets`: a federation.envelope.Assets, which collects the files (documents through Wagtail's
+    document view, never from private collections)."""
     from .models import Quiz
 
     chapters = []
@@ -66,11 +41,11 @@ def course_payload(course, assets: dict, base_url: str) -> dict:
                     "uid": str(lesson.uid),
                     "title": lesson.title,
                     "kind": lesson.kind,
-                    "video": _asset(lesson.video, assets, base_url),
+                    "video": assets.add(lesson.video, "document"),
                     "video_url": lesson.video_url,
-                    "captions": _asset(lesson.captions, assets, base_url),
+                    "captions": assets.add(lesson.captions, "document"),
                     "duration_seconds": lesson.duration_seconds,
-                    "document": _asset(lesson.document, assets, base_url),
+                    "document": assets.add(lesson.document, "document"),
                     "body": lesson.body,
                     "min_reading_seconds": lesson.min_reading_seconds,
                 }
@@ -116,7 +91,7 @@ def build_envelope(course, *, status: str) -> dict:
     from federation import envelope as env
 
     origin = env.current_origin()
-    assets: dict[str, dict] = {}
+    assets = env.Assets(origin)
     return {
         "format": env.FORMAT,
         "uid": str(course.uid),
@@ -129,8 +104,8 @@ def build_envelope(course, *, status: str) -> dict:
         "published_at": course.published_at.isoformat() if course.published_at else None,
         "canonical_url": f"{origin.base_url}{course.get_absolute_url()}",
         "attribution": f"来源：{origin.name}",
-        "payload": course_payload(course, assets, origin.base_url),
-        "assets": sorted(assets.values(), key=lambda a: a["sha256"]),
+        "payload": course_payload(course, assets),
+        "assets": sorted(assets.items.values(), key=lambda a: a["sha256"]),
     }
 
 

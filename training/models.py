@@ -16,8 +16,11 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
 
 
 class TrainingSettings(models.Model):
@@ -44,7 +47,7 @@ class TrainingSettings(models.Model):
         return (self.yearly_target_hours * self.specialist_share_percent / 100).quantize(Decimal("0.1"))
 
 
-class Course(models.Model):
+class Course(ClusterableModel):  # clusterable: chapters are edited inline in the admin (wagtail_hooks)
     class Tier(models.TextChoices):
         NATIONAL = "national", "国家级"
         PROVINCE = "province", "省级"
@@ -117,9 +120,9 @@ class Course(models.Model):
         return bool(self.origin_code)
 
 
-class Chapter(models.Model):
+class Chapter(ClusterableModel):  # clusterable: lessons are edited inline in the admin
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # same on every copy (federation)
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="chapters")
+    course = ParentalKey(Course, verbose_name="课程", on_delete=models.CASCADE, related_name="chapters")
     title = models.CharField("章名称", max_length=200)
     position = models.PositiveIntegerField("顺序", default=0)
 
@@ -139,7 +142,7 @@ class Lesson(models.Model):
         TEXT = "text", "图文"
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    chapter = models.ForeignKey(Chapter, on_delete=models.CASCADE, related_name="lessons")
+    chapter = ParentalKey(Chapter, on_delete=models.CASCADE, related_name="lessons")
     title = models.CharField("课时名称", max_length=200)
     position = models.PositiveIntegerField("顺序", default=0)
     kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.VIDEO)
@@ -183,6 +186,21 @@ class Lesson(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        """What each kind needs, named by field (the admin shows these next to the field)."""
+        errors = {}
+        if self.kind == self.Kind.VIDEO:
+            if not self.video_id and not self.video_url:
+                errors["video"] = "视频课时：请选择视频文件或填写视频地址。"
+            if not self.duration_seconds:
+                errors["duration_seconds"] = "时长（秒）：视频课时必须填写时长，完成度按它计算。"
+        elif self.kind == self.Kind.DOCUMENT and not self.document_id:
+            errors["document"] = "PDF 文档：文档课时请选择一个 PDF 文档。"
+        elif self.kind == self.Kind.TEXT and not self.body.strip():
+            errors["body"] = "正文：图文课时的正文不能为空。"
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def video_src(self) -> str:
         """An uploaded video is served by training.views.lesson_video (enrolled people, byte ranges)."""
@@ -196,7 +214,7 @@ class Lesson(models.Model):
 
 
 class Quiz(models.Model):
-    course = models.OneToOneField(Course, on_delete=models.CASCADE, related_name="quiz")
+    course = models.OneToOneField(Course, verbose_name="课程", on_delete=models.CASCADE, related_name="quiz")
     title = models.CharField("测验名称", max_length=200, default="结业测验")
     draw_count = models.PositiveIntegerField("每次抽题数", default=0, help_text="0 表示题库全部题目")
     time_limit_minutes = models.PositiveIntegerField("限时（分钟）", default=20, help_text="0 表示不限时")
@@ -208,17 +226,17 @@ class Quiz(models.Model):
         verbose_name_plural = "测验"
 
     def __str__(self) -> str:
-        return self.title
+        return f"{self.course.title}：{self.title}"
 
 
-class Question(models.Model):
+class Question(ClusterableModel):  # clusterable: choices are edited inline in the admin
     class Kind(models.TextChoices):
         SINGLE = "single", "单选题"
         MULTIPLE = "multiple", "多选题"
         TRUE_FALSE = "true_false", "判断题"
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
+    quiz = models.ForeignKey(Quiz, verbose_name="测验", on_delete=models.CASCADE, related_name="questions")
     kind = models.CharField("题型", max_length=12, choices=Kind.choices, default=Kind.SINGLE)
     text = models.TextField("题目")
     explanation = models.TextField("解析", blank=True)
@@ -234,7 +252,7 @@ class Question(models.Model):
 
 
 class Choice(models.Model):
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    question = ParentalKey(Question, on_delete=models.CASCADE, related_name="choices")
     text = models.CharField("选项", max_length=300)
     is_correct = models.BooleanField("正确答案", default=False)
     position = models.PositiveIntegerField("顺序", default=0)

@@ -125,6 +125,31 @@ def _course_changed(course: Course) -> None:
     course_changed(course)
 
 
+def after_admin_save(instance, *, by) -> None:
+    """What follows an edit in the Wagtail admin (training.wagtail_hooks): the course's search
+    text and published_at, the national feed; a group's new members are enrolled in its courses."""
+    if isinstance(instance, TrainingGroup):
+        for assignment in instance.assignments.select_related("course"):
+            _enrol_group(assignment)
+        return
+    course = {
+        Course: lambda: instance,
+        Chapter: lambda: instance.course,
+        Quiz: lambda: instance.course,
+        Question: lambda: instance.quiz.course,
+    }[type(instance)]()
+    course.refresh_from_db()
+    save_course(course)
+    _course_changed(course)
+
+
+def site_people():
+    """People of this site: those with a role here (roles.Membership, in this tenant's schema)."""
+    from roles.models import Membership
+
+    return get_user_model().objects.filter(pk__in=Membership.objects.values("user_id"), is_active=True)
+
+
 def add_chapter(course: Course, title: str) -> Chapter:
     position = course.chapters.count()
     return Chapter.objects.create(course=course, title=title, position=position)

@@ -134,18 +134,25 @@ def lesson(request, course_id: int, lesson_id: int):
     )
 
 
-@login_required
-@xframe_options_sameorigin
-def lesson_document(request, course_id: int, lesson_id: int):
-    """The lesson's PDF, inline, for the in-page viewer (enrolled people only, same origin frames)."""
+def _lesson_file(request, course_id: int, lesson_id: int, field: str):
+    """The lesson's document in `field` ("document", "video") for an enrolled person, else 404."""
     try:
         _, lesson, _ = _lesson_for(request, course_id, lesson_id)
     except PermissionDenied:
         raise Http404 from None
-    if not lesson.document_id:
+    document = getattr(lesson, field)
+    if document is None:
         raise Http404
+    return document
+
+
+@login_required
+@xframe_options_sameorigin
+def lesson_document(request, course_id: int, lesson_id: int):
+    """The lesson's PDF, inline, for the in-page viewer (enrolled people only, same origin frames)."""
+    document = _lesson_file(request, course_id, lesson_id, "document")
     try:
-        handle = lesson.document.file.open("rb")
+        handle = document.file.open("rb")
     except (FileNotFoundError, OSError):
         raise Http404 from None
     response = FileResponse(handle, content_type="application/pdf")
@@ -162,18 +169,13 @@ _CHUNK = 64 * 1024
 def lesson_video(request, course_id: int, lesson_id: int):
     """The lesson's uploaded video for enrolled people, with byte ranges (HTTP 206): without them
     browsers cannot seek in the video (Wagtail's document view sends whole files only)."""
+    video = _lesson_file(request, course_id, lesson_id, "video")
     try:
-        _, lesson, _ = _lesson_for(request, course_id, lesson_id)
-    except PermissionDenied:
-        raise Http404 from None
-    if not lesson.video_id:
-        raise Http404
-    try:
-        handle = lesson.video.file.open("rb")
-        size = lesson.video.file.size
+        handle = video.file.open("rb")
+        size = video.file.size
     except (FileNotFoundError, OSError):
         raise Http404 from None
-    content_type = mimetypes.guess_type(lesson.video.file.name)[0] or "video/mp4"
+    content_type = mimetypes.guess_type(video.file.name)[0] or "video/mp4"
     start, end, status = 0, size - 1, 200
     match = _RANGE.match(request.headers.get("Range", "").strip())
     if match and (match[1] or match[2]):

@@ -24,17 +24,6 @@ VIDEO = Path(__file__).resolve().parents[2] / "training" / "demo_media" / "lesso
 CAPTIONS = b"WEBVTT\n\n00:00.000 --> 00:40.000\n\xe9\x9d\x9e\xe9\x81\x97\xe6\x95\xb0\xe5\xad\x97\xe5\x8c\x96\xe9\x87\x87\xe9\x9b\x86\n"
 
 
-def _document(title: str, filename: str, content: bytes):
-    from django.core.files.base import ContentFile
-    from wagtail.documents import get_document_model
-
-    document = get_document_model()(title=title)
-    document.file.save(filename, ContentFile(content), save=False)
-    document._set_document_file_metadata()
-    document.save()
-    return document
-
-
 @pytest.fixture
 def video_course(django_db_blocker):
     """A committed 浙江 course: a 40 s video with captions, a text lesson, a two-question quiz."""
@@ -42,6 +31,7 @@ def video_course(django_db_blocker):
     from notifications.models import Notification
     from tests.bookings.factories import person
     from training import services
+    from training.demo import _document
     from training.models import Course, HoursCredit, Lesson, Question, Quiz
 
     with django_db_blocker.unblock():
