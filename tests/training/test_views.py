@@ -172,8 +172,10 @@ def test_import_keeps_good_rows_lists_bad_ones_and_never_counts_twice(client, ma
     assert response.status_code == 400 and "缺少列" in response.content.decode()
 
 
-def test_report_and_excel_export(client, manager):
+def test_report_and_excel_export(client, manager, monkeypatch):
     from openpyxl import load_workbook
+
+    from training import views
 
     person = trainee("report_person")
     with schema_context("zhejiang"):
@@ -190,6 +192,18 @@ def test_report_and_excel_export(client, manager):
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = {row[0]: row for row in sheet.iter_rows(values_only=True)}
     assert rows["report_person"][3:6] == (29, 61, 90) and rows["report_person"][8] == "达标"
+    # The page shows a page of people at a time; the Excel file has everyone.
+    trainee("report_person_two")
+    with schema_context("zhejiang"):
+        TrainingGroup.objects.create(name="报表分页").members.add(
+            person, User.objects.get(username="report_person_two")
+        )
+    monkeypatch.setattr(views, "REPORT_PAGE_SIZE", 1)
+    first = client.get("/training/manage/report/?year=2026", HTTP_HOST=ZJ).content.decode()
+    assert "第 1 / " in first and 'rel="next"' in first and "report_person_two" not in first
+    pages = int(first.split("第 1 / ")[1].split(" 页")[0])
+    last = client.get(f"/training/manage/report/?year=2026&page={pages}", HTTP_HOST=ZJ).content.decode()
+    assert 'rel="prev"' in last and 'rel="next"' not in last
 
 
 def test_my_learning_shows_courses_and_hours(client, learner, course):
