@@ -51,14 +51,23 @@ def todays_session(django_db_blocker):
                 opens_at=now - timedelta(days=1),
             )
             activity_url = activity.url
-    yield session, activity, activity_url
+    email = f"walk-{uuid.uuid4().hex[:8]}@example.com"  # the account the walk registers
+    yield session, activity, activity_url, email
     with django_db_blocker.unblock(), schema_context("zhejiang"):
+        from django.contrib.auth import get_user_model
+
         from notifications.models import Notification
+        from roles.services import remove_member
 
         bookers = list(Booking.objects.filter(session=session).values_list("user", flat=True))
         Notification.objects.filter(recipient__in=bookers).delete()
         Booking.objects.filter(session=session).delete()
         session.delete()
+        # The account the walk registered leaves the site's member list (accounts are never deleted).
+        for user in get_user_model().objects.filter(email=email):
+            remove_member(user)
+            user.is_active = False
+            user.save(update_fields=["is_active"])
 
 
 def sign_in(page, live_platform, username, password):
@@ -74,11 +83,11 @@ def test_a_new_account_books_on_a_phone_cancels_books_again_and_the_front_desk_c
 ):
     from tests.bookings.factories import id_number
 
-    session, activity, activity_url = todays_session
+    session, activity, activity_url, email = todays_session
     page = phone_page
     # A new account, straight from the activity page's sign-up link.
     page.goto(live_platform.url(ZHEJIANG, f"/accounts/register/?next={activity_url}"))
-    page.get_by_label("邮箱").fill(f"walk-{uuid.uuid4().hex[:8]}@example.com")
+    page.get_by_label("邮箱").fill(email)
     page.get_by_label("昵称").fill("预约新人")
     page.get_by_label("密码", exact=True).fill("Yuyue-2026-walk")
     page.get_by_label("确认密码").fill("Yuyue-2026-walk")
@@ -96,7 +105,7 @@ def test_a_new_account_books_on_a_phone_cancels_books_again_and_the_front_desk_c
     session_url = page.url
     page.get_by_role("link", name="去填写").click()
     page.get_by_label("姓名", exact=True).fill("孙丽")
-    page.get_by_label("身份证号").fill(id_number(4242))
+    page.get_by_label("身份证号").fill(id_number(1_000_000 + uuid.uuid4().int % 18_000_000))
     page.get_by_role("button", name="保存", exact=True).click()
     expect(page.locator("dl.saved-real-name")).to_contain_text("孙*")
     page.goto(session_url)

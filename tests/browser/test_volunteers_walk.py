@@ -64,6 +64,9 @@ def newcomer_and_shift(django_db_blocker):
         Volunteer.objects.filter(user=user).delete()
         Notification.objects.filter(recipient=user).delete()
         shift.delete()
+        from roles.services import remove_member
+
+        remove_member(user)  # off the site's member list
     with django_db_blocker.unblock():
         user.is_active = False  # accounts are deactivated, never deleted
         user.save(update_fields=["is_active"])
