@@ -117,3 +117,27 @@ def test_an_untranslated_page_under_a_translated_section_shows_the_original_sayi
     assert '<html lang="zh-hans"' in html
     assert 'class="untranslated-notice"' in html
     assert article.title in html
+
+
+def test_the_english_catalogue_translates_every_interface_string():
+    """locale/en is complete: no empty or fuzzy entry (fuzzy ones Django ignores, so the Chinese
+    would show under /en/)."""
+    from pathlib import Path
+
+    import polib
+
+    catalogue = polib.pofile(str(Path(__file__).resolve().parents[2] / "locale/en/LC_MESSAGES/django.po"))
+    untranslated = [
+        entry.msgid
+        for entry in catalogue
+        if not entry.obsolete
+        and ("fuzzy" in entry.flags or not (entry.msgstr or all(entry.msgstr_plural.values() or [""])))
+    ]
+    assert untranslated == []
+
+
+def test_the_national_catalogue_reads_in_english_under_en(client):
+    provision_languages(["national"])
+    html = client.get("/en/catalogue/", HTTP_HOST="national.culture.localhost").content.decode()
+    assert "National Resource Catalogue" in html
+    assert "All sources" in html and "国家资源服务总目录" not in html
