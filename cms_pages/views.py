@@ -8,6 +8,10 @@ CATALOGUE_HITS = 5
 def search(request):
     outcome = search_site(request.GET, request.GET.get("page", 1))
     status = 400 if outcome.errors else 200
+    if outcome.words and not outcome.errors and str(request.GET.get("page", "1")) in ("", "1"):
+        from stats.services import record_search  # one event per search (its first page), no person
+
+        record_search(outcome.query, outcome.total)
     return render(
         request,
         "cms_pages/search.html",

@@ -19,6 +19,7 @@ before the tenant is even looked up. An entry is only served while
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from functools import partial
 from http.cookies import SimpleCookie
@@ -118,8 +119,27 @@ def _hostname(host: str) -> str:
     return host.rsplit(":", 1)[0] if not host.endswith("]") else host
 
 
+# Called on every hit as listener(schema, path, request=... or scope=...): page-view counting
+# (stats.collect) registers here, so cached pages are counted without core importing it.
+hit_listeners: list = []
+
+
+def _notify_hit(schema: str, path: str, **source) -> None:
+    for listener in hit_listeners:
+        try:
+            listener(schema, path, **source)
+        except Exception:  # counting must never fail a page
+            logging.getLogger(__name__).exception("page-cache hit listener failed")
+
+
 def lookup(host: str, full_path: str) -> tuple[bytes, list[tuple[str, str]]] | None:
     """The stored page for this host and path if it is still current: (content, headers)."""
+    found = lookup_entry(host, full_path)
+    return None if found is None else found[1:]
+
+
+def lookup_entry(host: str, full_path: str) -> tuple[str, bytes, list[tuple[str, str]]] | None:
+    """Like `lookup`, with the schema the entry belongs to first: (schema, content, headers)."""
     pages = _pages()
     entry_key, host_key = _entry_key(host, full_path), _host_key(_hostname(host))
     found = pages.get_many([entry_key, host_key])
@@ -129,7 +149,7 @@ def lookup(host: str, full_path: str) -> tuple[bytes, list[tuple[str, str]]] | N
     schema, version, host_generation, content, headers = entry
     if host_generation != (found.get(host_key) or 0) or version != _pages().get(_version_key(schema)):
         return None
-    return content, headers
+    return schema, content, headers
 
 
 def _store(request, response) -> None:
@@ -178,9 +198,11 @@ class PageCacheMiddleware:
             or MESSAGE_COOKIE in request.COOKIES  # a flash message waits to be shown
         ):
             return self.get_response(request)
-        stored = lookup(request.get_host(), request.get_full_path())
+        stored = lookup_entry(request.get_host(), request.get_full_path())
         if stored is not None:
-            return _hit_response(*stored)
+            if hit_listeners and request.method == "GET":
+                _notify_hit(stored[0], request.path, request=request)
+            return _hit_response(*stored[1:])
         response = self.get_response(request)
         if connection.schema_name == get_public_schema_name():
             return response
@@ -217,7 +239,9 @@ class PageCacheASGI:
         if scope["type"] == "http" and scope["method"] in SAFE_METHODS and settings.PAGE_CACHE_SECONDS > 0:
             stored = self._stored(scope)
             if stored is not None:
-                content, headers = stored
+                schema, content, headers = stored
+                if hit_listeners and scope["method"] == "GET":
+                    _notify_hit(schema, scope["path"], scope=scope)
                 head = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
                 head += [(b"content-length", str(len(content)).encode()), (b"x-page-cache", b"hit")]
                 await send({"type": "http.response.start", "status": 200, "headers": head})
@@ -240,4 +264,4 @@ class PageCacheASGI:
         # As Django's request.get_full_path() spells it, so both levels share entries.
         path = escape_uri_path(scope.get("root_path", "") + scope["path"])
         query = scope.get("query_string", b"").decode(errors="replace")  # as Django's ASGIRequest
-        return lookup(host, f"{path}?{iri_to_uri(query)}" if query else path)
+        return lookup_entry(host, f"{path}?{iri_to_uri(query)}" if query else path)

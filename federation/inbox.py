@@ -3,6 +3,7 @@
 `dispatch` runs in the receiving site's schema, checks the signature, then answers:
 * POST /federation/inbox/  {"envelopes": [...]}  → {"results": [{uid, version, outcome, ...}]}
 * GET  /federation/feed/?set=national-resources&after=<seq>&limit=<n>  → {"items", "next", "more"}
+* POST /federation/statistics/  {"days": [...]}  → {"accepted": n}  (daily totals, stats.national)
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def dispatch(method: str, path: str, headers, body: bytes) -> tuple[int, dict]:
         return _inbox(key, body)
     if url.path == "/federation/feed/" and method == "GET":
         return _feed(parse_qs(url.query))
+    if url.path == "/federation/statistics/" and method == "POST":
+        return _statistics(key, body)
     return _error(404, "no such federation endpoint")
 
 
@@ -48,6 +51,16 @@ def _inbox(key, body: bytes) -> tuple[int, dict]:
     if any(result.get("outcome") == "accepted" for result in results):
         services.fetch_covers_later()
     return 200, {"results": results}
+
+
+def _statistics(key, body: bytes) -> tuple[int, dict]:
+    """Daily totals (counts only) a site reports to this national site (stats.national)."""
+    from stats.national import receive_report
+
+    data = parse_json(body)
+    if data is None:
+        return _error(400, "body is not JSON (or nested too deeply, or with NaN/Infinity)", "bad_json")
+    return receive_report(key, data)
 
 
 def _refuse_constant(name: str):

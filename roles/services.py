@@ -106,6 +106,8 @@ _MODEL_PERMS = {
         ("campaigns", "view_vote"),
         ("campaigns", "audit_votes"),
         *_FEEDBACK,
+        # 统计分析: the dashboard, its Excel export, and on the national site 全国统计.
+        ("stats", "view_statistics"),
     ],
     EDITOR: [("wagtailadmin", "access_admin"), ("federation", "view_record"), *_CAMPAIGN_EDITING],
     MODERATOR: [

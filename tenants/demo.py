@@ -119,6 +119,7 @@ def provision_demo(stdout=None) -> list[CultureSite]:
         sites.append(site)
     _feature_on_national()
     _subscribe_to_national(DEMO_SUBSCRIBER)
+    _report_statistics(sites)
     from training.demo import seed_training_demo
 
     seed_training_demo(DEMO_PASSWORD)  # a national course pulled by the provinces, trainees, hours
@@ -131,6 +132,16 @@ def provision_demo(stdout=None) -> list[CultureSite]:
 
     ensure_site_client()  # callback URLs of the demo's own-domain site (dalian-culture.localhost)
     return sites
+
+
+def _report_statistics(sites: list[CultureSite]) -> None:
+    """Each province and city reports its seeded daily totals to the national dashboard now."""
+    from stats.demo import report_demo_statistics
+
+    for site in sites:
+        if site.kind != "national":
+            with schema_context(site.schema_name):
+                report_demo_statistics()
 
 
 def _set_public_address(site: CultureSite, demo: DemoSite) -> None:
@@ -254,3 +265,6 @@ def _seed_demo_content(site: CultureSite, demo: DemoSite) -> None:
 
         seed_live_demo(demo.slug)  # a stream live now with comments, a replay (demo HLS)
         seed_campaign_demo(demo.slug)  # entries with posters, votes
+        from stats.demo import seed_statistics
+
+        seed_statistics(demo.slug)  # three months of daily roll-ups for the dashboards

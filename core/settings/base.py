@@ -89,6 +89,7 @@ TENANT_APPS = [
     "live",
     "campaigns",
     "feedback",
+    "stats",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -116,6 +117,9 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.CultureTenantMiddleware",
+    # Counts the public pages Django renders (cached pages are counted by core.page_cache's
+    # listeners): in memory, flushed to Redis, drained by the worker (stats.collect).
+    "stats.collect.PageViewMiddleware",
     # Request-rate limits on sign-in, registration, password resets, page passwords, search,
     # the catalogue and OAI-PMH (core.ratelimits), counted in the shared Redis.
     "core.ratelimits.RateLimitMiddleware",
@@ -346,6 +350,7 @@ CULTURE_PERIODIC_TENANT_TASKS = [
     "training.tasks.training_reminders_task",
     "volunteers.tasks.volunteer_reminders_task",
     "feedback.tasks.rating_invitations_task",
+    "stats.tasks.statistics_rollup_task",
 ]
 # Search text kept outside Wagtail's index, segmented again with core.chinese when its
 # INDEX_VERSION rises (tenants.services.refresh_search_indexes calls each in every site).
@@ -366,6 +371,8 @@ CULTURE_RERUNNABLE_TASKS = {
     "wagtail.tasks.update_reference_index_task",
     # Skips the channels already sent (emailed_at / texted_at): a rerun sends only what is missing.
     "notifications.tasks.deliver_notification_task",
+    # Recomputes whole days and drains what is still buffered: running it twice changes nothing.
+    "stats.tasks.statistics_rollup_task",
     # Passes on holds, expires, records no-shows, reminds once (reminded_at): safe to run again.
     "bookings.tasks.bookings_upkeep_task",
     # Marks each reminder sent (Enrollment.reminded_days) with the sending: a rerun sends none twice.
