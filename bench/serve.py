@@ -46,6 +46,10 @@ BENCH_DB_NAME = os.environ.get("CULTURE_DB_NAME", provision.BENCH_DB_NAME)
 PLAIN_DB_NAME = f"{BENCH_DB_NAME}_plain"
 TARGET_UNCACHED_VS_PLAIN = 0.9
 TARGET_CACHED_VS_UNCACHED = 10.0
+# A browser-like agent: requests without one are not counted as page views (stats.collect).
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) bench-serve/1.0"
+# Page-view counting may cost cached pages at most this share of their throughput (issue 17).
+TARGET_COUNTING_COST = 0.10
 CACHE_MIDDLEWARE = ("UpdateCacheMiddleware", "FetchFromCacheMiddleware", "CacheMiddleware", "wagtailcache")
 
 
@@ -333,7 +337,7 @@ def client(port: int, host: str, count: int, expect: str, result: dict) -> None:
     try:
         for _ in range(count):
             start = time.perf_counter()
-            conn.request("GET", "/", headers={"Host": host})
+            conn.request("GET", "/", headers={"Host": host, "User-Agent": USER_AGENT})
             response = conn.getresponse()
             body = response.read()
             result["latencies"].append(time.perf_counter() - start)
@@ -435,6 +439,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=25, help="warm-up requests per client (default 25)")
     parser.add_argument("--debug", action="store_true", help="serve both sides with DEBUG=True (default False)")
     parser.add_argument("--drop", action="store_true", help="remove the benchserve tenant and the plain database")
+    parser.add_argument(
+        "--page-view-counting",
+        action="store_true",
+        help="only compare cached throughput with page-view counting off and on (stats.collect), two rounds",
+    )
     return parser.parse_args()
 
 
@@ -462,6 +471,41 @@ def measure_platform(root: Path, args, title: str, cache: str | None) -> tuple[P
     return uncached, cached
 
 
+def measure_counting(args, title: str) -> bool:
+    """Cached home page with page-view counting off, then on (CULTURE_STATS_PAGE_VIEWS), twice each."""
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
+        root = Path(tmp)
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(root), str(REPO_ROOT)]),
+            "DJANGO_SETTINGS_MODULE": platform_settings_module(root, args.debug),
+        }
+        rounds: dict[str, list[Pass]] = {"off": [], "on": []}
+        for _ in range(2):
+            for switch in ("off", "on"):
+                server = Server(
+                    "core.asgi:application",
+                    REPO_ROOT,
+                    {**env, "CULTURE_STATS_PAGE_VIEWS": "1" if switch == "on" else "0"},
+                )
+                (result,) = measure(server, args, title, [f"cached, page-view counting {switch}"])
+                rounds[switch].append(result)
+    best = {switch: max(passes, key=lambda p: p.rate) for switch, passes in rounds.items()}
+    print()
+    print(f"Cached home page, {args.clients} keep-alive clients × {args.requests} requests, best of two rounds")
+    print(f"  {'':<40}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'hits':>7}{'errors':>8}")
+    for row in (best["off"], best["on"]):
+        print(
+            f"  {row.label:<40}{row.rate:8.1f}{row.percentile(50):9.1f}{row.percentile(95):9.1f}{row.hits:7d}{row.failures:8d}"
+        )
+    cost = 1 - best["on"].rate / best["off"].rate
+    ok = cost <= TARGET_COUNTING_COST and not any(p.failures for p in rounds["on"] + rounds["off"])
+    print(
+        f"  throughput lost to counting: {cost * 100:5.1f} %   target ≤ {TARGET_COUNTING_COST * 100:g} %   {provision.mark(ok)}"
+    )
+    return ok
+
+
 def main() -> int:
     args = parse_args()
     provision.BENCH_DB_NAME = BENCH_DB_NAME
@@ -483,6 +527,8 @@ def main() -> int:
     created = ensure_tenant()
     print(f"tenant {TENANT_SLUG}: " + (f"created with demo content in {created:.1f} s" if created else "reused"))
     content = tenant_content()
+    if args.page_view_counting:
+        return 0 if measure_counting(args, content["title"]) else 1
     cache = page_cache_setting()
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         root = Path(tmp)

@@ -115,7 +115,7 @@ def is_bot(user_agent: str) -> bool:
 
 def count_view(schema: str, path: str, *, address: str, user_agent: str, cached: bool, now: datetime | None = None):
     """Count one page view in the in-process buffer (flushed to Redis now and then)."""
-    if not is_counted_path(path) or is_bot(user_agent):
+    if not settings.STATS_PAGE_VIEWS or not is_counted_path(path) or is_bot(user_agent):
         return
     local = (now or datetime.now(tz=_zone())).astimezone(_zone())
     hour = local.strftime("%Y-%m-%dT%H")

@@ -233,6 +233,10 @@ CACHES["shared"] = {
     "KEY_PREFIX": "shared",
 }
 
+# Page-view counting (stats.collect): in memory, to Redis every 2 s, into the database by the
+# worker. Off only to measure what it costs (bench/serve.py --page-view-counting).
+STATS_PAGE_VIEWS = env_bool("CULTURE_STATS_PAGE_VIEWS", True)
+
 # Full-page cache of anonymous page views (core.page_cache); 0 turns it off.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 
