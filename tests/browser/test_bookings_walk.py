@@ -4,6 +4,7 @@ phone. Every booking page fits 360 px and has no serious axe-core violation."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -133,6 +134,12 @@ def test_a_new_account_books_on_a_phone_cancels_books_again_and_the_front_desk_c
     assert len(code) == 8 and code != first_code
     page.get_by_role("link", name="我的预约").first.click()
     expect(page.get_by_text(code)).to_be_visible()
+    expect(page.get_by_label("我的预约日历地址")).to_have_value(re.compile(r"/bookings/feeds/[\w-]{32}\.ics$"))
+    check_page(page)
+    # 我的团体: a group applies to book rooms in its name; a missing name is named.
+    page.get_by_role("link", name="我的团体").click()
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.get_by_role("alert")).to_contain_text("团体名称：请填写团体名称。")
     check_page(page)
 
     desk_context = browser.new_context(
@@ -155,5 +162,5 @@ def test_a_new_account_books_on_a_phone_cancels_books_again_and_the_front_desk_c
         check_page(desk)
     finally:
         desk_context.close()
-    page.reload()
+    page.goto(live_platform.url(ZHEJIANG, "/me/bookings/"))
     expect(page.get_by_text("已签到").first).to_be_visible()
