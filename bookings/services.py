@@ -922,4 +922,7 @@ def calendar_feed(*, room=None, user=None, reset: bool = False) -> CalendarFeed:
 def find_feed(token: str) -> CalendarFeed | None:
     if not token or len(token) > 40:
         return None
-    return CalendarFeed.objects.select_related("room", "user").filter(token=token).first()
+    feed = CalendarFeed.objects.select_related("room", "user").filter(token=token).first()
+    if feed is not None and feed.user_id and not feed.user.is_active:
+        return None  # a deactivated account's calendar is no longer served
+    return feed

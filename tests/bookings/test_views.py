@@ -418,6 +418,12 @@ def test_calendar_feeds_are_secret_addresses_a_calendar_app_can_subscribe_to(cli
     assert app.get(path, HTTP_HOST=SC).status_code == 404
     client.post("/me/bookings-calendar/reset/", HTTP_HOST=ZJ)
     assert app.get(path, HTTP_HOST=ZJ).status_code == 404
+    mine = client.get("/me/bookings/", HTTP_HOST=ZJ).content.decode()
+    new_path = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', mine).group(1).split(ZJ, 1)[1]
+    assert new_path != path and app.get(new_path, HTTP_HOST=ZJ).status_code == 200
+    booker.is_active = False  # a deactivated account's calendar is no longer served
+    booker.save(update_fields=["is_active"])
+    assert app.get(new_path, HTTP_HOST=ZJ).status_code == 404
     assert app.get("/bookings/feeds/not-a-token.ics", HTTP_HOST=ZJ).status_code == 404
 
 
