@@ -77,8 +77,11 @@ def _body(*paragraphs: str, heading: str = "", quote: tuple[str, str] | None = N
 
 
 def _publish(parent: Page, page: Page) -> Page:
+    from .demo_local import attach_cover
+
     if parent.depth == 2:  # the sections under the home page make up the site's navigation
         page.show_in_menus = True
+    attach_cover(page)  # every card has a cover: a poster in the site's colours (cms_pages.demo_images)
     parent.add_child(instance=page)
     page.save_revision().publish()
     return page

@@ -254,6 +254,10 @@ def _seed_demo_content(site: CultureSite, demo: DemoSite) -> None:
         from cms_pages.demo import seed_policy_pages
 
         seed_policy_pages(demo.name, site.contact_email)  # /privacy/ and /user-agreement/ (accounts.policies)
+        from cms_pages.demo_local import seed_local_content
+
+        seed_local_content(demo.name)  # this site's own culture: 越剧, 川剧, 海洋文化, 广场舞大赛 ...
+        _brand(demo)
         from bookings.demo import seed_bookings
 
         seed_bookings(demo.slug, demo.region_code)  # sessions, bookings in each state, bookable rooms
@@ -268,3 +272,23 @@ def _seed_demo_content(site: CultureSite, demo: DemoSite) -> None:
         from stats.demo import seed_statistics
 
         seed_statistics(demo.slug)  # three months of daily roll-ups for the dashboards
+        from cms_pages.demo_local import ensure_covers
+
+        ensure_covers()  # a cover on every card, pages other demos made included
+
+
+def _brand(demo: DemoSite) -> None:
+    """The site's own colours (cms_pages.demo_local), while its branding still has the theme's defaults."""
+    from wagtail.models import Site
+
+    from cms_pages.demo_local import local
+    from themes.models import Branding
+
+    branding = Branding.for_site(Site.objects.get(is_default_site=True))
+    defaults = (Branding._meta.get_field("primary_colour").default, Branding._meta.get_field("accent_colour").default)
+    colours = local(demo.slug).colours
+    if (branding.primary_colour, branding.accent_colour) == defaults and colours != defaults:
+        branding.primary_colour, branding.accent_colour = colours
+        if not branding.site_name:
+            branding.site_name = demo.name
+        branding.save()

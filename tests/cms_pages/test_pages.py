@@ -16,6 +16,7 @@ from django_tenants.utils import schema_context
 
 from cms_pages import models as m
 from cms_pages.demo import seed_demo_content
+from cms_pages.demo_local import LOCAL
 from volunteers.models import OpportunityIndexPage
 
 pytestmark = pytest.mark.django_db
@@ -111,16 +112,20 @@ def test_chinese_verbose_names():
 
 
 def test_demo_content_is_created_once(zhejiang_demo):
-    assert m.NewsPage.objects.live().count() == 3
-    assert m.ActivityPage.objects.live().count() == 3
-    assert m.ResourcePage.objects.live().count() == 3
-    venue = m.VenuePage.objects.get()
+    own = LOCAL["zhejiang"]  # the shared programmes plus the site's own (cms_pages.demo_local)
+    assert m.NewsPage.objects.live().count() == 3 + len(own.news)
+    assert m.ActivityPage.objects.live().count() == 3 + len(own.activities)
+    assert m.ResourcePage.objects.live().count() == 3 + len(own.resources)
+    assert m.VenuePage.objects.count() == 1 + len(own.venues)
+    venue = m.VenuePage.objects.get(slug="main-venue")
     assert venue.rooms.count() == 2
     assert m.LiveStreamPage.objects.live().filter(slug="live").count() == 1  # live.demo adds live-now, live-replay
     assert m.CampaignPage.objects.get().daily_vote_limit == 2
     assert seed_demo_content("浙江文化云", "zhejiang") is False
-    assert m.NewsPage.objects.count() == 3
-    assert "浙江" in m.NewsPage.objects.order_by("-date").first().title
+    assert m.NewsPage.objects.count() == 3 + len(own.news)
+    # The newest news is the site's own culture; the shared programmes name the region.
+    assert "龙泉青瓷" in m.NewsPage.objects.order_by("-date").first().title
+    assert "浙江" in m.NewsPage.objects.get(slug="wangluo-shuxiang").title
 
 
 def test_dalian_gets_its_dance_contest():
@@ -163,7 +168,7 @@ def test_home_page_lists_news_activities_and_resources(client, zhejiang_demo):
 
 def test_venue_page_shows_rooms_map_and_accessibility(client, zhejiang_demo):
     with schema_context("zhejiang"):
-        venue = m.VenuePage.objects.get()
+        venue = m.VenuePage.objects.get(slug="main-venue")
     html = client.get(_path(venue), HTTP_HOST=ZHEJIANG).content.decode()
     assert "多功能报告厅" in html and "非遗传习室" in html
     assert "https://www.openstreetmap.org/?mlat=30.270300&amp;mlon=120.143800" in html
@@ -208,7 +213,7 @@ def test_activity_booking_settings(client, zhejiang_demo):
 )
 def test_bad_coordinates_are_rejected_in_chinese(zhejiang_demo, field, value, label):
     with schema_context("zhejiang"):
-        venue = m.VenuePage.objects.get()
+        venue = m.VenuePage.objects.get(slug="main-venue")
         setattr(venue, field, Decimal(value))
         with pytest.raises(ValidationError) as excinfo:
             venue.full_clean()
@@ -218,7 +223,7 @@ def test_bad_coordinates_are_rejected_in_chinese(zhejiang_demo, field, value, la
 
 def test_good_coordinates_pass(zhejiang_demo):
     with schema_context("zhejiang"):
-        venue = m.VenuePage.objects.get()
+        venue = m.VenuePage.objects.get(slug="main-venue")
         venue.latitude, venue.longitude = Decimal("-90"), Decimal("180")
         venue.full_clean()
 
@@ -231,7 +236,8 @@ def test_resource_uid_is_minted_unique_and_not_editable(zhejiang_demo):
     assert field.unique and not field.editable
     with schema_context("zhejiang"):
         uids = list(m.ResourcePage.objects.values_list("uid", flat=True))
-    assert len(uids) == 3 and all(uids) and len(set(uids)) == 3
+    count = 3 + len(LOCAL["zhejiang"].resources)  # the shared programmes and the site's own
+    assert len(uids) == count and all(uids) and len(set(uids)) == count
 
 
 def test_copied_resource_gets_a_new_uid(zhejiang_demo):
@@ -343,7 +349,7 @@ def test_home_query_count_does_not_grow_with_content(client, zhejiang_demo):
         for n in range(4):
             index.add_child(instance=m.NewsPage(title=f"更多新闻{n}", slug=f"more-{n}")).save_revision().publish()
         activities = m.ActivityIndexPage.objects.get()
-        venue = m.VenuePage.objects.get()
+        venue = m.VenuePage.objects.get(slug="main-venue")
         start = timezone.now() + datetime.timedelta(days=1)
         for n in range(4):
             activities.add_child(
@@ -407,7 +413,7 @@ def test_editor_forms_open_for_every_page_type(client, zhejiang_demo):
             if model not in INDEXES and model.can_create_at(home)
         ]
         targets += [(child, index.objects.get()) for index, child in INDEXES.items()]
-        edit = [m.VenuePage.objects.get(), m.ResourcePage.objects.get(slug="nianhua")]
+        edit = [m.VenuePage.objects.get(slug="main-venue"), m.ResourcePage.objects.get(slug="nianhua")]
     assert client.login(username="zhejiang_admin", password=DEMO_PASSWORD)
     for model, parent in targets:
         url = f"/admin/pages/add/{model._meta.app_label}/{model._meta.model_name}/{parent.pk}/"

@@ -151,7 +151,7 @@ def test_demo_provisioning_is_idempotent(committed_db):
         tenant_tables = ["wagtailcore_page", "wagtailcore_revision", "auth_group", "roles_membership"]
         tenant_tables += ["federation_record", "federation_outboxentry", "federation_subscription"]
         tenant_tables += ["bookings_session", "bookings_booking", "bookings_roomsettings", "bookings_roombooking"]
-        tenant_tables += ["notifications_notification"]
+        tenant_tables += ["notifications_notification", "wagtailimages_image", "themes_branding"]
         tenant_tables += ["training_course", "training_lesson", "training_lessonprogress", "training_hourscredit"]
         tenant_tables += ["feedback_rating", "feedback_demandrequest"]
         for schema in ["public", "national", "zhejiang", "dalian", "liaoning"]:
