@@ -176,7 +176,7 @@ def page_time(rng) -> float:
 
 
 def day_rollup(day) -> float:
-    from stats.models import Event
+    from stats.models import DailyCount, Event
     from stats.services import day_bounds, rollup_day
 
     rnd = random.Random(day.toordinal())  # noqa: S311
@@ -192,7 +192,14 @@ def day_rollup(day) -> float:
     )
     start = time.perf_counter()
     rollup_day(day)
-    return time.perf_counter() - start
+    took = time.perf_counter() - start
+    counted = sum(
+        DailyCount.objects.filter(
+            day=day, subject="", metric__in=["search", "play", "download", "search_empty"]
+        ).values_list("count", flat=True)
+    )
+    assert counted == DAY_EVENTS, counted  # the roll-up saw every event of the day
+    return took
 
 
 def main() -> int:
