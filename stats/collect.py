@@ -27,6 +27,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -98,10 +99,36 @@ def truncated_address(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
+@lru_cache(maxsize=8)
+def _daily_salt(day: str) -> bytes:
+    return hmac.new(settings.SECRET_KEY.encode(), f"stats-visitor:{day}".encode(), hashlib.sha256).digest()
+
+
+@lru_cache(maxsize=4096)
 def visitor_hash(address: str, user_agent: str, day: str) -> str:
-    """A salted daily hash: the same visitor on the same day gives the same value, on another day another."""
-    salt = hmac.new(settings.SECRET_KEY.encode(), f"stats-visitor:{day}".encode(), hashlib.sha256).digest()
-    return hmac.new(salt, f"{truncated_address(address)}|{user_agent[:300]}".encode(), hashlib.sha256).hexdigest()[:16]
+    """A salted daily hash: the same visitor on the same day gives the same value, on another day
+    another. Cached per process (a returning visitor costs a dictionary lookup); the cache holds
+    what the request itself carried, in memory only."""
+    text = f"{truncated_address(address)}|{user_agent[:300]}".encode()
+    return hmac.new(_daily_salt(day), text, hashlib.sha256).hexdigest()[:16]
+
+
+_hour_cache: tuple[float, float, str] = (0.0, 0.0, "")
+
+
+def _local_hour(now: datetime | None) -> str:
+    """'YYYY-MM-DDTHH' in the site's time zone; the current hour's string is reused until it ends."""
+    global _hour_cache
+    if now is not None:
+        return now.astimezone(_zone()).strftime("%Y-%m-%dT%H")
+    stamp = time.time()
+    start, end, text = _hour_cache
+    if not start <= stamp < end:
+        local = datetime.fromtimestamp(stamp, tz=_zone())
+        hour_start = local.replace(minute=0, second=0, microsecond=0)
+        text = local.strftime("%Y-%m-%dT%H")
+        _hour_cache = (hour_start.timestamp(), hour_start.timestamp() + 3600, text)
+    return text
 
 
 def is_counted_path(path: str) -> bool:
@@ -117,8 +144,7 @@ def count_view(schema: str, path: str, *, address: str, user_agent: str, cached:
     """Count one page view in the in-process buffer (flushed to Redis now and then)."""
     if not settings.STATS_PAGE_VIEWS or not is_counted_path(path) or is_bot(user_agent):
         return
-    local = (now or datetime.now(tz=_zone())).astimezone(_zone())
-    hour = local.strftime("%Y-%m-%dT%H")
+    hour = _local_hour(now)
     day = hour[:10]
     visitor = visitor_hash(address, user_agent, day)
     with _lock:
