@@ -158,7 +158,13 @@ def test_wagtails_account_page_does_not_change_the_email(client):
 def test_registration_by_email_mails_a_link_first(client):
     response = client.post(
         "/accounts/register/",
-        {"identifier": "reader@example.cn", "password1": "Shuxiang-2026!", "password2": "Shuxiang-2026!"},
+        {
+            "email": "reader@example.cn",
+            "display_name": "读者",
+            "password1": "Shuxiang-2026!",
+            "password2": "Shuxiang-2026!",
+            "consent": "on",
+        },
         HTTP_HOST=ZJ,
     )
     assert response.status_code == 302

@@ -13,7 +13,7 @@ PASSWORD = "Wenhua-2026"
 # Latin words that are not English interface text: names, codes, the language list's own names.
 ALLOWED = {
     "English", "Vahcuengh", "zhejiang", "admin", "editor", "moderator", "operator", "culture", "localhost",
-    "URL", "API", "PDF", "SEO", "ID", "OpenCC", "RSS", "HTML", "CSS", "JavaScript", "Ctrl", "Shift", "Alt",
+    "URL", "API", "PDF", "ICP", "SEO", "ID", "OpenCC", "RSS", "HTML", "CSS", "JavaScript", "Ctrl", "Shift", "Alt",
     "Enter", "Esc", "Tab", "http", "https", "www", "com", "mp", "news", "jpg", "png", "svg",
 }  # fmt: skip
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
