@@ -44,7 +44,7 @@ def test_sign_in_once_then_every_subdomain_and_sign_out_everywhere(live_platform
     # Another tenant: no second sign-in.
     page.goto(live_platform.url(SICHUAN, "/me/"))
     expect(page).to_have_url(live_platform.url(SICHUAN, "/me/"))
-    expect(page.get_by_text("sichuan_editor")).to_be_visible()
+    expect(page.get_by_text("四川文化云编辑").first).to_be_visible()  # the display name, not the user name
     expect(page.get_by_text("编辑", exact=True)).to_be_visible()  # this user's role in 四川
 
     # Sign out on 四川: signed out on 浙江 too.
@@ -67,7 +67,7 @@ def test_own_domain_signs_in_with_the_unified_account_and_lands_back(
     page.get_by_role("button", name="登录").click()
 
     expect(page).to_have_url(live_platform.url(DALIAN_OWN, "/me/"))
-    expect(page.get_by_text("dalian_editor")).to_be_visible()
+    expect(page.get_by_text("大连文化云编辑").first).to_be_visible()
     expect(page.get_by_text("编辑", exact=True)).to_be_visible()
 
 
@@ -78,7 +78,7 @@ def test_already_signed_in_on_the_platform_means_no_password_on_the_own_domain(
     page.goto(live_platform.url(DALIAN_OWN, "/accounts/login/?next=/me/"))
     page.get_by_role("link", name="使用文化云统一账号登录").click()
     expect(page).to_have_url(live_platform.url(DALIAN_OWN, "/me/"))
-    expect(page.get_by_text("dalian_admin")).to_be_visible()
+    expect(page.get_by_text("大连文化云站点管理员").first).to_be_visible()
 
 
 def test_forged_state_gets_a_chinese_error_page(live_platform, page, oidc_client_on_live_port):
