@@ -145,7 +145,7 @@ def vote_counts() -> tuple[int, dict[int, int]]:
     from cms_pages.models import CampaignPage
 
     with schema_context("dalian"):
-        campaign = CampaignPage.objects.get(slug="campaign")
+        campaign = CampaignPage.objects.get(slug="campaign", locale__language_code="zh-hans")
         per_entry = dict(
             Vote.objects.filter(campaign=campaign, voided_at__isnull=True)
             .values_list("entry_id")

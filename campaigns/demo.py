@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import random
 
+from django.conf import settings
 from django.core.files.images import ImageFile
 
 _ENTRIES = {
@@ -58,7 +59,8 @@ def seed_campaign_demo(slug: str) -> None:
     from .models import CampaignEntry
     from .services import VoteRefused, cast_vote
 
-    campaign = CampaignPage.objects.filter(slug="campaign").first()
+    # The Simplified original: a re-run must not pick its zh-Hant copy (same slug, other tree).
+    campaign = CampaignPage.objects.filter(slug="campaign", locale__language_code=settings.LANGUAGE_CODE).first()
     if campaign is None or CampaignEntry.objects.filter(campaign=campaign).exists():
         return
     colours = ["#8E2A2A", "#2A5D8E", "#2E7D4F", "#7A4E9E", "#A0672A", "#2A7A7A"]
