@@ -326,7 +326,7 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "core.channel_layer.SharedRedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL] if REDIS_URL else [], "capacity": 1000, "expiry": 30},
+        "CONFIG": {"hosts": [REDIS_URL] if REDIS_URL else []},
     }
 }
 # Campaign votes take numbered daily slots that PostgreSQL allows once (campaigns.models.Vote).
