@@ -66,12 +66,12 @@ def apply(request):
 def volunteer_home(request):
     """我的志愿服务: the volunteer's page in the personal centre."""
     volunteer = services.volunteer_of(request.user)
-    context = {
-        "volunteer": volunteer,
-        "is_manager": services.is_coordinator(request.user) or services.led_team_ids(request.user),
-    }
+    context = {"volunteer": volunteer, "is_manager": services.is_coordinator(request.user)}
     if volunteer is not None and volunteer.status == Volunteer.Status.APPROVED:
         context.update(services.volunteer_page_context(volunteer))
+        # Only an approved volunteer leads teams, and the page already reads their memberships:
+        # no second query for services.led_team_ids.
+        context["is_manager"] = context["is_manager"] or any(m.is_leader for m in context["teams"])
     return render(request, "volunteers/me.html", context)
 
 

@@ -253,8 +253,8 @@ def test_volunteer_page_and_dashboard_take_a_fixed_number_of_queries(client):
     with CaptureQueriesContext(connection) as many:
         response = client.get("/me/volunteer/", HTTP_HOST=ZJ)
     assert response.status_code == 200 and "即将参加" in response.content.decode()
-    # 13: the page's 12 and the 待评价 prompt's one (feedback/)
-    assert len(many) == len(few) and len(many) <= 13, "\n".join(q["sql"][:150] for q in many.captured_queries)
+    # 12 including the 待评价 prompt's one (feedback/) and the session, user and search_path
+    assert len(many) == len(few) and len(many) <= 12, "\n".join(q["sql"][:150] for q in many.captured_queries)
     client.logout()
     _login(client, boss)
     with CaptureQueriesContext(connection) as dashboard:
@@ -278,3 +278,18 @@ def test_the_qr_link_fills_in_the_code_and_one_tap_checks_in(client):
     assert "签到成功" in response.content.decode()
     with schema_context("zhejiang"):
         assert SignUp.objects.get(shift=the_shift, volunteer=volunteer).checkin_method == "qr"
+
+
+def test_the_management_link_shows_for_team_leaders_and_coordinators_only(client):
+    boss = coordinator()
+    leader, member = approved_volunteer(), approved_volunteer()
+    with schema_context("zhejiang"):
+        team = services.create_team(name="西湖读书服务队", created_by=boss)
+        services.add_team_member(team, leader, by=boss, is_leader=True)
+        services.add_team_member(team, member, by=boss)
+    link = "进入志愿服务管理"
+    for user, sees in ((leader.user, True), (member.user, False), (boss, True)):
+        client.logout()
+        _login(client, user)
+        page = client.get("/me/volunteer/", HTTP_HOST=ZJ).content.decode()
+        assert (link in page) is sees, user
