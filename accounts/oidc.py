@@ -24,6 +24,7 @@ from django.contrib.auth.hashers import check_password
 from django.core.exceptions import SuspiciousOperation
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -279,12 +280,12 @@ class AuthenticationCallbackView(OIDCAuthenticationCallbackView):
         try:
             return super().get(request)
         except SuspiciousOperation:
-            return self._failure("登录请求已失效或被篡改，请重新登录。")
+            return self._failure(_("登录请求已失效或被篡改，请重新登录。"))
 
     def login_failure(self):
         if self.request.GET.get("error"):
-            return self._failure("统一账号登录未完成，请重新登录。")
-        return self._failure("统一账号登录未成功，请重新登录。")
+            return self._failure(_("统一账号登录未完成，请重新登录。"))
+        return self._failure(_("统一账号登录未成功，请重新登录。"))
 
     def _failure(self, message: str):
         return render(self.request, "accounts/oidc_failed.html", {"message": message}, status=400)

@@ -15,6 +15,8 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.regions import is_province_code
 
@@ -24,7 +26,7 @@ _MAX_RAW_LENGTH = 200
 
 # --- 手机号 -------------------------------------------------------------------
 
-MOBILE_INVALID_MESSAGE = "手机号格式不正确，请输入 11 位中国大陆手机号。"
+MOBILE_INVALID_MESSAGE = gettext_lazy("手机号格式不正确，请输入 11 位中国大陆手机号。")
 _MOBILE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
 # Separators people type or paste between digit groups.
 _MOBILE_SEPARATORS = re.compile(r"[\s\-()（）.]")
@@ -38,7 +40,7 @@ def normalize_mobile(value: str) -> str:
         raise ValidationError(MOBILE_INVALID_MESSAGE, code="invalid_mobile")
     text = _MOBILE_SEPARATORS.sub("", unicodedata.normalize("NFKC", value))
     if not text:
-        raise ValidationError("请填写手机号。", code="required_mobile")
+        raise ValidationError(_("请填写手机号。"), code="required_mobile")
     # Country code in its usual spellings: +86, 0086, or a bare 86 before 11 digits.
     for prefix in ("+86", "0086", "86"):
         if text.startswith(prefix) and len(text) == len(prefix) + 11:
@@ -75,34 +77,38 @@ def validate_id_number(value: str, *, today: datetime.date | None = None) -> str
     renumbered over the years, and a person keeps the number issued under the old code.
     """
     if not isinstance(value, str):
-        raise ValidationError("身份证号格式不正确。", code="invalid_id_number")
+        raise ValidationError(_("身份证号格式不正确。"), code="invalid_id_number")
     if len(value) > _MAX_RAW_LENGTH:
-        raise ValidationError(f"身份证号应为 {ID_NUMBER_LENGTH} 位。", code="id_number_length")
+        raise ValidationError(
+            _("身份证号应为 %(id_number_length)s 位。") % {"id_number_length": ID_NUMBER_LENGTH},
+            code="id_number_length",
+        )
     text = unicodedata.normalize("NFKC", value).strip().upper()
     if not text:
-        raise ValidationError("请填写身份证号。", code="required_id_number")
+        raise ValidationError(_("请填写身份证号。"), code="required_id_number")
     if len(text) != ID_NUMBER_LENGTH:
         raise ValidationError(
-            f"身份证号应为 {ID_NUMBER_LENGTH} 位，当前为 {len(text)} 位。",
+            _("身份证号应为 %(id_number_length)s 位，当前为 %(length)s 位。")
+            % {"id_number_length": ID_NUMBER_LENGTH, "length": len(text)},
             code="id_number_length",
         )
     if not _ID_PATTERN.match(text):
-        raise ValidationError("身份证号前 17 位必须是数字，最后一位是数字或 X。", code="id_number_characters")
+        raise ValidationError(_("身份证号前 17 位必须是数字，最后一位是数字或 X。"), code="id_number_characters")
     prefix = text[:2]
     if not (is_province_code(prefix + "0000") or prefix in _EXTRA_ID_PROVINCE_PREFIXES):
-        raise ValidationError("身份证号前两位不是有效的省级行政区划代码。", code="id_number_region")
+        raise ValidationError(_("身份证号前两位不是有效的省级行政区划代码。"), code="id_number_region")
     try:
         birth_date = datetime.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
-        raise ValidationError("身份证号中的出生日期无效。", code="id_number_birth_date") from None
+        raise ValidationError(_("身份证号中的出生日期无效。"), code="id_number_birth_date") from None
     latest = today or timezone.localdate()
     if not (_EARLIEST_BIRTH_DATE <= birth_date <= latest):
         raise ValidationError(
-            "身份证号中的出生日期不在有效范围内（1900-01-01 至今天）。",
+            _("身份证号中的出生日期不在有效范围内（1900-01-01 至今天）。"),
             code="id_number_birth_date_range",
         )
     if id_number_check_char(text[:17]) != text[17]:
-        raise ValidationError("身份证号校验位不正确，请核对后重新输入。", code="id_number_check_digit")
+        raise ValidationError(_("身份证号校验位不正确，请核对后重新输入。"), code="id_number_check_digit")
     return text
 
 
@@ -118,7 +124,7 @@ _MIDDLE_DOT_VARIANTS = str.maketrans(dict.fromkeys("•・‧∙⋅", MIDDLE_DOT
 # appears in names. Rare characters beyond the basic block are common in real names.
 _CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002a6df\U0002a700-\U0002ee5f\U00030000-\U000323af"
 _NAME_PATTERN = re.compile(rf"^[{_CJK}A-Za-z]+(?:(?: |{MIDDLE_DOT})[{_CJK}A-Za-z]+)*$")
-_NAME_CHARACTERS_MESSAGE = "姓名只能包含汉字、英文字母、空格和间隔号“·”。"
+_NAME_CHARACTERS_MESSAGE = gettext_lazy("姓名只能包含汉字、英文字母、空格和间隔号“·”。")
 
 
 def validate_real_name(value: str) -> str:
@@ -126,19 +132,28 @@ def validate_real_name(value: str) -> str:
     if not isinstance(value, str):
         raise ValidationError(_NAME_CHARACTERS_MESSAGE, code="invalid_real_name")
     if len(value) > _MAX_RAW_LENGTH:
-        raise ValidationError(f"姓名不能超过 {REAL_NAME_MAX_LENGTH} 个字符。", code="real_name_too_long")
+        raise ValidationError(
+            _("姓名不能超过 %(real_name_max_length)s 个字符。") % {"real_name_max_length": REAL_NAME_MAX_LENGTH},
+            code="real_name_too_long",
+        )
     text = unicodedata.normalize("NFKC", value).translate(_MIDDLE_DOT_VARIANTS).strip()
     # Control and format characters (RTL overrides, zero-width joiners, BOM) get their own
     # message: they are invisible, so "only Chinese characters allowed" would puzzle people.
     if any(unicodedata.category(ch) in {"Cc", "Cf", "Co", "Cs", "Cn"} for ch in text):
-        raise ValidationError("姓名包含不可见的控制字符，请删除后重新输入。", code="real_name_control")
+        raise ValidationError(_("姓名包含不可见的控制字符，请删除后重新输入。"), code="real_name_control")
     text = re.sub(r" +", " ", text)
     if not text:
-        raise ValidationError("请填写姓名。", code="required_real_name")
+        raise ValidationError(_("请填写姓名。"), code="required_real_name")
     if len(text) > REAL_NAME_MAX_LENGTH:
-        raise ValidationError(f"姓名不能超过 {REAL_NAME_MAX_LENGTH} 个字符。", code="real_name_too_long")
+        raise ValidationError(
+            _("姓名不能超过 %(real_name_max_length)s 个字符。") % {"real_name_max_length": REAL_NAME_MAX_LENGTH},
+            code="real_name_too_long",
+        )
     if len(text) < REAL_NAME_MIN_LENGTH:
-        raise ValidationError(f"姓名至少 {REAL_NAME_MIN_LENGTH} 个字。", code="real_name_too_short")
+        raise ValidationError(
+            _("姓名至少 %(real_name_min_length)s 个字。") % {"real_name_min_length": REAL_NAME_MIN_LENGTH},
+            code="real_name_too_short",
+        )
     if not _NAME_PATTERN.match(text):
         raise ValidationError(_NAME_CHARACTERS_MESSAGE, code="invalid_real_name")
     return text
@@ -182,12 +197,18 @@ DISPLAY_NAME_MAX = 30
 def validate_display_name(value: str) -> str:
     """The name people chose to be shown by: 1–30 visible characters (NFKC), or ValidationError (昵称)."""
     if not isinstance(value, str) or len(value) > _MAX_RAW_LENGTH:
-        raise ValidationError(f"昵称不能超过 {DISPLAY_NAME_MAX} 个字。", code="display_name_too_long")
+        raise ValidationError(
+            _("昵称不能超过 %(display_name_max)s 个字。") % {"display_name_max": DISPLAY_NAME_MAX},
+            code="display_name_too_long",
+        )
     text = " ".join(unicodedata.normalize("NFKC", value).split())
     if not text:
-        raise ValidationError("请填写昵称。", code="required_display_name")
+        raise ValidationError(_("请填写昵称。"), code="required_display_name")
     if any(not ch.isprintable() or unicodedata.category(ch) in ("Cf", "Co", "Cs") for ch in text):
-        raise ValidationError("昵称含有不可见字符。", code="invalid_display_name")
+        raise ValidationError(_("昵称含有不可见字符。"), code="invalid_display_name")
     if len(text) > DISPLAY_NAME_MAX:
-        raise ValidationError(f"昵称不能超过 {DISPLAY_NAME_MAX} 个字。", code="display_name_too_long")
+        raise ValidationError(
+            _("昵称不能超过 %(display_name_max)s 个字。") % {"display_name_max": DISPLAY_NAME_MAX},
+            code="display_name_too_long",
+        )
     return text

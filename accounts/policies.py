@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 PRIVACY = "privacy"
 USER_AGREEMENT = "user-agreement"
-TITLES = {PRIVACY: "隐私政策", USER_AGREEMENT: "用户协议"}
+TITLES = {PRIVACY: gettext_lazy("隐私政策"), USER_AGREEMENT: gettext_lazy("用户协议")}
 KINDS = tuple(TITLES)
 # The platform's default texts (accounts/templates/accounts/policy_<kind>.html) and their date.
 DEFAULT_VERSION = "platform-2026-12-01"

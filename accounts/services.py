@@ -5,6 +5,8 @@ from collections.abc import Callable
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.crypto import blind_index
 from accounts.personal_data import normalize_mobile, validate_id_number, validate_real_name
@@ -30,8 +32,8 @@ PERSONAL_DATA_INDEXES: dict[str, tuple[str, str]] = {
     "mobile": ("mobile_index", "mobile"),
 }
 DUPLICATE_MESSAGES = {
-    "id_number": "该身份证号已被其他账号使用。",
-    "mobile": "该手机号已被其他账号使用。",
+    "id_number": gettext_lazy("该身份证号已被其他账号使用。"),
+    "mobile": gettext_lazy("该手机号已被其他账号使用。"),
 }
 _UNIQUE_CONSTRAINTS = {
     "accounts_user_id_number_index_unique": "id_number",
@@ -136,7 +138,7 @@ def find_user_by_id_number(id_number: str):
 # --- Registration and site membership ------------------------------------------------
 
 
-CONSENT_REQUIRED_MESSAGE = "请阅读并同意《隐私政策》和《用户协议》后再注册。"
+CONSENT_REQUIRED_MESSAGE = gettext_lazy("请阅读并同意《隐私政策》和《用户协议》后再注册。")
 
 
 def register_account(*, password: str, display_name: str = "", email: str = "", mobile: str = "", consented_to=None):
@@ -156,10 +158,10 @@ def register_account(*, password: str, display_name: str = "", email: str = "", 
     User = get_user_model()
     email = (email or "").strip().lower()
     if email and _verified_email_owner(email) is not None:
-        raise ValidationError({"email": "该邮箱已注册，请直接登录或找回密码。"})
+        raise ValidationError({"email": _("该邮箱已注册，请直接登录或找回密码。")})
     holder = find_user_by_mobile(mobile) if mobile else None
     if holder is not None and holder.mobile_verified:
-        raise ValidationError({"mobile": "该手机号已注册，请直接登录。"})
+        raise ValidationError({"mobile": _("该手机号已注册，请直接登录。")})
     with transaction.atomic():
         # The username is neither the phone nor the email: it is shown to staff of every site.
         # The email is kept unverified until its link is opened; the mobile number is attached
@@ -254,8 +256,8 @@ EMAIL_TOKEN_SALT = "accounts.verify-email"  # noqa: S105 - a signing salt, not a
 EMAIL_TOKEN_MAX_AGE = 3 * 24 * 60 * 60
 MOBILE_CODE_SECONDS = 10 * 60
 MOBILE_CODE_ATTEMPTS = 5
-EMAIL_TAKEN = "该邮箱已被其他账号使用。"
-MOBILE_TAKEN = "该手机号已被其他账号使用。"
+EMAIL_TAKEN = gettext_lazy("该邮箱已被其他账号使用。")
+MOBILE_TAKEN = gettext_lazy("该手机号已被其他账号使用。")
 
 
 def _verified_email_owner(email: str):
@@ -265,7 +267,7 @@ def _verified_email_owner(email: str):
 def normalise_email(email: str) -> str:
     from django import forms
 
-    field = forms.EmailField(error_messages={"invalid": "邮箱格式不正确。", "required": "请填写邮箱。"})
+    field = forms.EmailField(error_messages={"invalid": _("邮箱格式不正确。"), "required": _("请填写邮箱。")})
     return field.clean((email or "").strip()).lower()
 
 
@@ -291,7 +293,7 @@ def request_email_verification(user, email: str) -> str:
     token = signing.dumps({"u": user.pk, "e": email}, salt=EMAIL_TOKEN_SALT)
     link = current_site_base_url() + reverse("verify_email", args=[token])
     send_mail(
-        "请验证您的文化云邮箱",
+        _("请验证您的文化云邮箱"),
         f"您好，\n\n请打开下面的链接，确认 {email} 是文化云账号 {user.get_username()} 的邮箱（3 天内有效）：\n\n"
         f"{link}\n\n验证后可以用这个邮箱登录和找回密码。如果不是您本人操作，请忽略这封邮件。\n\n文化云",
         None,
@@ -311,12 +313,12 @@ def confirm_email(token: str):
     try:
         data = signing.loads(token, salt=EMAIL_TOKEN_SALT, max_age=EMAIL_TOKEN_MAX_AGE)
     except signing.BadSignature:
-        raise ValidationError("验证链接无效或已过期，请重新发送验证邮件。") from None
+        raise ValidationError(_("验证链接无效或已过期，请重新发送验证邮件。")) from None
     User = get_user_model()
     user = User.objects.filter(pk=data.get("u"), is_active=True).first()
     email = data.get("e") or ""
     if user is None or not email:
-        raise ValidationError("验证链接无效或已过期，请重新发送验证邮件。")
+        raise ValidationError(_("验证链接无效或已过期，请重新发送验证邮件。"))
     owner = _verified_email_owner(email)
     if owner is not None and owner.pk != user.pk:
         raise ValidationError(EMAIL_TAKEN)
@@ -396,15 +398,15 @@ def confirm_mobile(user, code: str):
     key = _mobile_code_key(user)
     pending = cache.get(key)
     if not pending:
-        raise ValidationError({"code": "验证码已过期，请重新获取。"})
+        raise ValidationError({"code": _("验证码已过期，请重新获取。")})
     expected = hashlib.sha256(f"{user.pk}:{(code or '').strip()}".encode()).hexdigest()
     if not hmac.compare_digest(expected, pending["code"]):
         pending["attempts"] += 1
         if pending["attempts"] >= MOBILE_CODE_ATTEMPTS:
             cache.delete(key)
-            raise ValidationError({"code": "验证码错误次数过多，请重新获取。"})
+            raise ValidationError({"code": _("验证码错误次数过多，请重新获取。")})
         cache.set(key, pending, MOBILE_CODE_SECONDS)
-        raise ValidationError({"code": "验证码不正确。"})
+        raise ValidationError({"code": _("验证码不正确。")})
     mobile = decrypt(pending["mobile"])
     User = get_user_model()
     with transaction.atomic():

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from . import lockout, services
 from .forms import (
@@ -85,9 +86,13 @@ def register(request):
             login(request, user, backend="accounts.backends.AccountBackend")
             services.join_current_site(user)
             if form.cleaned_data["identifier"].get("mobile"):
-                messages.success(request, "注册成功，欢迎加入文化云！验证码已发送到您的手机，验证后即可用手机号登录。")
+                messages.success(
+                    request, _("注册成功，欢迎加入文化云！验证码已发送到您的手机，验证后即可用手机号登录。")
+                )
             else:
-                messages.success(request, "注册成功，欢迎加入文化云！验证邮件已发送，验证后即可用邮箱登录和找回密码。")
+                messages.success(
+                    request, _("注册成功，欢迎加入文化云！验证邮件已发送，验证后即可用邮箱登录和找回密码。")
+                )
             return redirect(_safe_next(request, "/me/"))
     context = {"form": form, "next": _safe_next(request, ""), "policies": policies}
     return render(request, "accounts/register.html", context)
@@ -151,7 +156,7 @@ def change_email(request):
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "验证邮件已发送，请打开邮件中的链接完成验证。")
+            messages.success(request, _("验证邮件已发送，请打开邮件中的链接完成验证。"))
             return redirect("personal_centre")
     return _personal_centre_page(request, email_form=form, status=400)
 
@@ -176,7 +181,7 @@ def change_mobile(request):
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "验证码已发送到新手机号，请在 10 分钟内填写。")
+            messages.success(request, _("验证码已发送到新手机号，请在 10 分钟内填写。"))
             return redirect("personal_centre")
     return _personal_centre_page(request, mobile_form=form, status=400)
 
@@ -192,7 +197,7 @@ def confirm_mobile(request):
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, "手机号已验证。")
+            messages.success(request, _("手机号已验证。"))
             return redirect("personal_centre")
     return _personal_centre_page(request, code_form=form, status=400)
 
@@ -204,7 +209,7 @@ def change_display_name(request):
     form = DisplayNameForm(request.POST)
     if form.is_valid():
         services.set_display_name(request.user, form.cleaned_data["display_name"])
-        messages.success(request, "昵称已保存。")
+        messages.success(request, _("昵称已保存。"))
         return redirect("personal_centre")
     return _personal_centre_page(request, name_form=form, status=400)
 
@@ -221,7 +226,7 @@ def personal_centre(request):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, "个人信息已保存。")
+            messages.success(request, _("个人信息已保存。"))
             return redirect("personal_centre")
     return _personal_centre_page(request, form=form)
 
