@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import urlsplit
 
 import segno
+from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 from openpyxl import Workbook
@@ -39,11 +41,20 @@ _EVENT_STATUS = {
 }
 
 
-def _booking_event(booking: Booking, host: str) -> Event:
+# Calendars are written about the tenant they belong to: `base_url` is its primary public URL
+# (tenants.services.public_base_url), never the Host a request happened to send, so the event links
+# open and a calendar fetched through another of the tenant's hosts has the same UIDs.
+
+
+def _uid_host(base_url: str) -> str:
+    return urlsplit(base_url).hostname or ""
+
+
+def _booking_event(booking: Booking, base_url: str) -> Event:
     session = booking.session
     activity = session.activity
     event = Event()
-    event.add("uid", f"booking-{booking.order_number}@{host}")
+    event.add("uid", f"booking-{booking.order_number}@{_uid_host(base_url)}")
     event.add("dtstamp", timezone.now())
     event.add("last-modified", booking.updated_at)
     event.add("dtstart", session.starts_at)
@@ -58,13 +69,13 @@ def _booking_event(booking: Booking, host: str) -> Event:
         "description",
         f"{booking.get_status_display()}。订单号 {booking.order_number}，取票码 {booking.pickup_code}，{booking.quantity} 人",
     )
-    event.add("url", f"https://{host}/me/bookings/{booking.order_number}/")
+    event.add("url", base_url + reverse("bookings:ticket", args=[booking.order_number]))
     return event
 
 
-def _room_event(booking: RoomBooking, host: str, *, with_room: bool = False) -> Event:
+def _room_event(booking: RoomBooking, base_url: str, *, with_room: bool = False) -> Event:
     event = Event()
-    event.add("uid", f"room-{booking.order_number}@{host}")
+    event.add("uid", f"room-{booking.order_number}@{_uid_host(base_url)}")
     event.add("dtstamp", timezone.now())
     event.add("dtstart", booking.during.lower)
     event.add("dtend", booking.during.upper)
@@ -75,29 +86,29 @@ def _room_event(booking: RoomBooking, host: str, *, with_room: bool = False) -> 
     return event
 
 
-def booking_ics(booking: Booking, host: str) -> bytes:
+def booking_ics(booking: Booking, base_url: str) -> bytes:
     calendar = _calendar()
-    calendar.add_component(_booking_event(booking, host))
+    calendar.add_component(_booking_event(booking, base_url))
     return calendar.to_ical()
 
 
-def person_ics(bookings: list[Booking], room_bookings: list[RoomBooking], host: str, site_name: str) -> bytes:
+def person_ics(bookings: list[Booking], room_bookings: list[RoomBooking], base_url: str, site_name: str) -> bytes:
     """A person's subscribed calendar of this site: their bookings (cancelled ones marked so) and rooms."""
     calendar = _calendar()
     calendar.add("x-wr-calname", f"{site_name} 我的预约")
     for booking in bookings:
-        calendar.add_component(_booking_event(booking, host))
+        calendar.add_component(_booking_event(booking, base_url))
     for booking in room_bookings:
-        calendar.add_component(_room_event(booking, host, with_room=True))
+        calendar.add_component(_room_event(booking, base_url, with_room=True))
     return calendar.to_ical()
 
 
-def room_ics(room, bookings: list[RoomBooking], host: str) -> bytes:
+def room_ics(room, bookings: list[RoomBooking], base_url: str) -> bytes:
     """A room's bookings (active ones) for the staff's calendar: purpose, group and state, no names."""
     calendar = _calendar()
     calendar.add("x-wr-calname", f"{room.name} 预定")
     for booking in bookings:
-        calendar.add_component(_room_event(booking, host))
+        calendar.add_component(_room_event(booking, base_url))
     return calendar.to_ical()
 
 

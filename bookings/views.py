@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cms_pages.models import VenueRoom
+from tenants.services import absolute_url, public_base_url
 
 from . import documents, services
 from .models import Booking, BookingBan, Organisation, RoomBooking, RoomSettings, Session
@@ -128,7 +129,8 @@ def session_detail(request, session_id: int):
 
 
 def _feed_url(request, feed) -> str:
-    return request.build_absolute_uri(reverse("bookings:feed", args=[feed.token]))
+    """The subscription address on the tenant's primary public URL (not the Host asked)."""
+    return absolute_url(request.tenant, reverse("bookings:feed", args=[feed.token]))
 
 
 @login_required
@@ -163,16 +165,16 @@ def calendar_feed(request, token: str):
     feed = services.find_feed(token)
     if feed is None:
         raise Http404("没有这个日历订阅")
-    host = request.get_host()
+    base_url = public_base_url(request.tenant)
     if feed.room_id:
         bookings = RoomBooking.objects.filter(room=feed.room, status__in=RoomBooking.ACTIVE)
-        data = documents.room_ics(feed.room, list(bookings.select_related("room", "organisation")), host)
+        data = documents.room_ics(feed.room, list(bookings.select_related("room", "organisation")), base_url)
     else:
         since = timezone.now() - timedelta(days=90)
         bookings = services.bookings_of(feed.user).filter(session__ends_at__gte=since)[:200]
         rooms = RoomBooking.objects.filter(user=feed.user, status__in=RoomBooking.ACTIVE, during__endswith__gte=since)
         data = documents.person_ics(
-            list(bookings), list(rooms.select_related("room", "organisation")[:100]), host, request.tenant.name
+            list(bookings), list(rooms.select_related("room", "organisation")[:100]), base_url, request.tenant.name
         )
     response = HttpResponse(data, content_type=ICS)
     response["Content-Disposition"] = 'inline; filename="calendar.ics"'
@@ -220,7 +222,9 @@ def confirm_hold(request, order_number: str):
 @login_required
 def booking_calendar(request, order_number: str):
     booking = _own_booking(request, order_number)
-    return _download(documents.booking_ics(booking, request.get_host()), ICS, f"{booking.order_number}.ics")
+    return _download(
+        documents.booking_ics(booking, public_base_url(request.tenant)), ICS, f"{booking.order_number}.ics"
+    )
 
 
 @login_required
@@ -519,4 +523,6 @@ def staff_room_calendar(request, room_id: int):
             "room", "organisation"
         )
     )
-    return _download(documents.room_ics(venue_room, bookings, request.get_host()), ICS, f"room-{venue_room.pk}.ics")
+    return _download(
+        documents.room_ics(venue_room, bookings, public_base_url(request.tenant)), ICS, f"room-{venue_room.pk}.ics"
+    )

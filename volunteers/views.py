@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from tenants.services import absolute_url
+
 from . import exports, services
 from .forms import ApplicationForm, CheckForm, MakeupHoursForm, ShiftForm, add_service_errors, aware
 from .models import OpportunityPage, Shift, SignUp, Team, Volunteer
@@ -320,7 +322,8 @@ def shift_code(request, shift_id: int):
     """The coordinator's phone at the door: the code of this minute and a QR that carries it."""
     shift = _managed_shift(request, shift_id)
     code, seconds_left = services.current_checkin_code(shift)
-    url = request.build_absolute_uri(reverse("volunteers_check") + f"?shift={shift.pk}&code={code}")
+    # On the tenant's primary public URL, where the volunteer's phone is signed in (issue 10).
+    url = absolute_url(request.tenant, reverse("volunteers_check") + f"?shift={shift.pk}&code={code}")
     qr_svg = segno.make_qr(url, error="m").svg_inline(scale=5, dark="#000", light="#fff", omitsize=True)
     return render(
         request,

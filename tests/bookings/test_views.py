@@ -2,6 +2,7 @@
 
 import io
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -406,7 +407,7 @@ def test_calendar_feeds_are_secret_addresses_a_calendar_app_can_subscribe_to(cli
         kept = services.book_seats(zj_session.pk, booker, 1)
     mine = client.get("/me/bookings/", HTTP_HOST=ZJ).content.decode()
     url = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', mine).group(1)
-    path = url.split(ZJ, 1)[1]
+    path = urlsplit(url).path
     app = Client()  # a calendar app: no cookies, no login
     feed = app.get(path, HTTP_HOST=ZJ)
     assert feed.status_code == 200 and feed["Content-Type"].startswith("text/calendar")
@@ -419,12 +420,47 @@ def test_calendar_feeds_are_secret_addresses_a_calendar_app_can_subscribe_to(cli
     client.post("/me/bookings-calendar/reset/", HTTP_HOST=ZJ)
     assert app.get(path, HTTP_HOST=ZJ).status_code == 404
     mine = client.get("/me/bookings/", HTTP_HOST=ZJ).content.decode()
-    new_path = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', mine).group(1).split(ZJ, 1)[1]
+    new_path = urlsplit(re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', mine).group(1)).path
     assert new_path != path and app.get(new_path, HTTP_HOST=ZJ).status_code == 200
     booker.is_active = False  # a deactivated account's calendar is no longer served
     booker.save(update_fields=["is_active"])
     assert app.get(new_path, HTTP_HOST=ZJ).status_code == 404
     assert app.get("/bookings/feeds/not-a-token.ics", HTTP_HOST=ZJ).status_code == 404
+
+
+def test_calendar_addresses_and_event_links_are_on_the_sites_primary_url(client, booker, zj_session, settings):
+    """The subscription address shown, the room's feed address and each event's URL are on the
+    tenant's primary public URL (scheme, host, port) whatever Host was asked, and they open; event
+    UIDs name the primary host, so asking on another host never duplicates an event (issue 10)."""
+    import re
+
+    from django.test import Client
+
+    base = f"http://{ZJ}:{settings.PLATFORM_PORT}"
+    with schema_context("zhejiang"):
+        booking = services.book_seats(zj_session.pk, booker, 1)
+        room = zj_room()
+    for asked in (ZJ, f"{ZJ}:9999"):
+        mine = client.get("/me/bookings/", HTTP_HOST=asked).content.decode()
+        feed_url = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', mine).group(1)
+        assert feed_url.startswith(f"{base}/bookings/feeds/"), feed_url
+        desk = staff_client("zhejiang_admin").get(f"/bookings/staff/rooms/{room.pk}/", HTTP_HOST=asked)
+        room_feed = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', desk.content.decode()).group(1)
+        assert room_feed.startswith(f"{base}/bookings/feeds/"), room_feed
+        feed = Client().get(urlsplit(feed_url).path, HTTP_HOST=urlsplit(feed_url).netloc)
+        assert feed.status_code == 200
+        single = client.get(f"/me/bookings/{booking.order_number}/calendar.ics", HTTP_HOST=asked)
+        for ics in (feed.content, single.content):
+            [event] = [
+                e
+                for e in Calendar.from_ical(ics).walk("VEVENT")
+                if str(e["uid"]).startswith(f"booking-{booking.order_number}@")
+            ]
+            assert str(event["uid"]) == f"booking-{booking.order_number}@{ZJ}"
+            assert str(event["url"]) == f"{base}/me/bookings/{booking.order_number}/"
+    assert Client().get(urlsplit(room_feed).path, HTTP_HOST=urlsplit(room_feed).netloc).status_code == 200
+    event_url = urlsplit(str(event["url"]))
+    assert client.get(event_url.path, HTTP_HOST=event_url.netloc).status_code == 200
 
 
 def test_a_rooms_feed_for_the_staff_calendar_shows_no_names_and_can_be_replaced(booker):
@@ -439,7 +475,7 @@ def test_a_rooms_feed_for_the_staff_calendar_shows_no_names_and_can_be_replaced(
         services.book_room(room.pk, booker, start, 1, "古琴雅集")
     desk = staff_client("zhejiang_admin")
     page = desk.get(f"/bookings/staff/rooms/{room.pk}/", HTTP_HOST=ZJ).content.decode()
-    path = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', page).group(1).split(ZJ, 1)[1]
+    path = urlsplit(re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', page).group(1)).path
     feed = Client().get(path, HTTP_HOST=ZJ)
     [event] = [e for e in Calendar.from_ical(feed.content).walk("VEVENT") if "古琴雅集" in str(e["summary"])]
     assert "赵" not in feed.content.decode("utf-8") and str(event["status"]) == "CONFIRMED"

@@ -225,6 +225,22 @@ def test_team_leader_manages_own_team_shifts_not_others(client):
     assert "<svg" in code_page
 
 
+def test_the_check_in_qr_carries_the_sites_primary_url_whatever_host_was_asked(client, settings):
+    """The QR a volunteer scans opens on the tenant's primary public URL (scheme, host and port),
+    never on the Host header the coordinator's browser happened to send (issue 10)."""
+    from urllib.parse import urlsplit
+
+    boss = coordinator()
+    own = shift(opportunity())
+    _login(client, boss)
+    for asked in (ZJ, f"{ZJ}:9999"):
+        response = client.get(f"/volunteers/manage/shifts/{own.pk}/code/", HTTP_HOST=asked)
+        url = response.context["check_url"]
+        assert url.startswith(f"http://{ZJ}:{settings.PLATFORM_PORT}/volunteers/check/?shift={own.pk}&code="), url
+    parts = urlsplit(url)
+    assert client.get(f"{parts.path}?{parts.query}", HTTP_HOST=parts.netloc).status_code == 200
+
+
 def test_volunteer_page_and_dashboard_take_a_fixed_number_of_queries(client):
     volunteer = approved_volunteer()
     boss = coordinator()
