@@ -1,9 +1,9 @@
 """Every absolute URL the platform writes opens: one primary public URL per tenant (issue 10).
 
-Canonical links, og:url, sitemap <loc>, RSS links and guids, OAI-PMH dc:identifier / culture URLs
-and the national catalogue's "查看原文" are collected from every demo site (the own-domain city
-included, asked on both of its hosts) and each is fetched: it must answer 200 on the host and port
-it names. Feeds parse with feedparser (no bozo), sitemaps with ultimate-sitemap-parser.
+Canonical links, og:url, og:image, hreflang alternates, sitemap <loc>, RSS links and guids, OAI-PMH
+dc:identifier / culture URLs and the national catalogue's "查看原文" are collected from every demo
+site (the own-domain city included, asked on both of its hosts) and each is fetched: it must answer
+200 on the host and port it names. Feeds parse with feedparser (no bozo), sitemaps with ultimate-sitemap-parser.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ DALIAN_PRIMARY = "dalian-culture.localhost"
 DALIAN_OTHER = "dalian.culture.localhost"
 CANONICAL = re.compile(r'<link rel="canonical" href="([^"]+)"')
 OG_URL = re.compile(r'<meta property="og:url" content="([^"]+)"')
+OG_IMAGE = re.compile(r'<meta property="og:image" content="([^"]+)"')
+ALTERNATE = re.compile(r'<link rel="alternate" hreflang="[^"]+" href="([^"]+)"')
 ORIGINAL = re.compile(r'<a class="button" href="([^"]+)">查看原文')
 
 
@@ -103,6 +105,7 @@ def test_every_absolute_url_on_every_site_opens(client, settings):
         for path in ["/", *{urlsplit(u).path for u in sitemap_urls(client, host)}]:
             html = page(client, host, path)
             urls |= set(CANONICAL.findall(html)) | set(OG_URL.findall(html))
+            urls |= set(OG_IMAGE.findall(html)) | set(ALTERNATE.findall(html))
         urls |= set(sitemap_urls(client, host))
         urls |= set(feed_urls(client, host))
         urls |= set(oai_urls(client, host))
@@ -172,6 +175,21 @@ def test_operator_sets_the_primary_url_and_every_absolute_url_follows(client, se
     assert all(u.startswith(base + "/") for u in sitemap_urls(client, "wenhua.zj.example.cn"))
     # the old host still answers (and canonicalises to the new one)
     assert CANONICAL.findall(page(client, "zhejiang.culture.localhost", "/news/")) == [f"{base}/news/"]
+
+
+def test_run_platform_on_another_port_writes_urls_with_that_port(monkeypatch, settings):
+    """`manage.py run_platform --port 8112`: what it serves is written on 8112, not on CULTURE_PORT's
+    default, in this process and in the server and worker it starts (they read CULTURE_PORT)."""
+    import os
+
+    from tenants.management.commands.run_platform import write_urls_with_port
+
+    monkeypatch.setenv("CULTURE_PORT", "8000")  # restored after the test
+    settings.PLATFORM_PORT = "8000"  # ditto, through the settings fixture
+    write_urls_with_port(8112)
+    assert os.environ["CULTURE_PORT"] == "8112"
+    assert services.public_base_url("zhejiang") == "http://zhejiang.culture.localhost:8112"
+    assert services.absolute_url("dalian", "/rss.xml") == "http://dalian-culture.localhost:8112/rss.xml"
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,17 @@ from tenants.demo import demo_logins, provision_demo
 from tenants.models import CultureSite
 
 
+def write_urls_with_port(port: str | int) -> None:
+    """`--port` is also the port of every absolute URL written (README "Public URLs"): a site whose
+    primary domain names no port is written with CULTURE_PORT, which this process, the web server
+    and the worker (links in mails) all read; otherwise `run_platform --port 8112` would write
+    links to :8000 that do not open."""
+    port = str(port)
+    if port != str(settings.PLATFORM_PORT):
+        os.environ["CULTURE_PORT"] = port
+        settings.PLATFORM_PORT = port
+
+
 class Command(BaseCommand):
     help = "Run the whole platform locally: database, migrations, demo world, task worker and web server."
 
@@ -31,6 +42,7 @@ class Command(BaseCommand):
 
     def handle(self, *, bind: str, port: str, no_serve: bool, **options):
         started = time.monotonic()
+        write_urls_with_port(port)
         self.migrate_what_is_behind()
         if not os.environ.get("REDIS_URL"):
             from core.embedded_redis import ensure_embedded_redis
