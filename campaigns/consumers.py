@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import time
 
-from channels.generic.websocket import AsyncWebsocketConsumer
-
-from core.websockets import in_tenant, tenant_group
+from core.websockets import TenantConsumer, in_tenant, tenant_group
 
 from . import services
 
@@ -20,7 +18,7 @@ FLOOD_FRAMES = 10
 FLOOD_SECONDS = 10
 
 
-class CampaignTallyConsumer(AsyncWebsocketConsumer):
+class CampaignTallyConsumer(TenantConsumer):
     async def connect(self):
         self.campaign = None
         self.frame_times: list[float] = []
@@ -62,4 +60,4 @@ class CampaignTallyConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(message, ensure_ascii=False))
 
     async def campaign_event(self, event):
-        await self.send(text_data=json.dumps(event["frame"], ensure_ascii=False))
+        await self.send_event_text(event)

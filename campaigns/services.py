@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from core.websockets import tenant_group
+from core.websockets import group_event, tenant_group
 
 from .models import CampaignEntry, Vote
 
@@ -198,7 +198,7 @@ def broadcast_tally(campaign) -> None:
     frame = {"type": "tally", "rows": [row.as_frame() for row in tally(campaign)]}
     layer = get_channel_layer()
     async_to_sync(layer.group_send)(
-        tenant_group(connection.schema_name, "campaign", campaign.pk), {"type": "campaign.event", "frame": frame}
+        tenant_group(connection.schema_name, "campaign", campaign.pk), group_event("campaign.event", frame)
     )
 
 

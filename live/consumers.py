@@ -18,9 +18,7 @@ from __future__ import annotations
 import json
 import time
 
-from channels.generic.websocket import AsyncWebsocketConsumer
-
-from core.websockets import in_tenant, tenant_group
+from core.websockets import TenantConsumer, group_event, in_tenant, tenant_group
 
 from . import services, viewers
 
@@ -32,7 +30,7 @@ CLOSE_POLICY = 4408  # a flood or a forbidden stream: the browser does not recon
 CLOSE_TOO_BIG = 1009
 
 
-class LiveCommentsConsumer(AsyncWebsocketConsumer):
+class LiveCommentsConsumer(TenantConsumer):
     async def connect(self):
         self.page = None
         self.user = self.scope.get("user")
@@ -47,7 +45,7 @@ class LiveCommentsConsumer(AsyncWebsocketConsumer):
         await self.accept()
         count = await viewers.joined(self.scope["tenant"].schema_name, self.page.pk, self.channel_name)
         await self.send_json({"type": "hello", **state, "viewers": count})
-        await self._broadcast_viewers(count)
+        await self._announce_viewers(count)
 
     def _load(self, page_id: int):
         from cms_pages.models import LiveStreamPage
@@ -71,7 +69,7 @@ class LiveCommentsConsumer(AsyncWebsocketConsumer):
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
         count = await viewers.left(self.scope["tenant"].schema_name, self.page.pk, self.channel_name)
-        await self._broadcast_viewers(count)
+        await self._announce_viewers(count)
 
     async def receive(self, text_data=None, bytes_data=None):
         if bytes_data is not None or text_data is None:
@@ -115,9 +113,7 @@ class LiveCommentsConsumer(AsyncWebsocketConsumer):
 
     async def _comment(self, frame):
         comment = await in_tenant(self.scope)(services.post_comment)(self.page, self.user, frame.get("body"))
-        await self.channel_layer.group_send(
-            self.group, {"type": "live.event", "frame": {"type": "comment", "comment": services.comment_frame(comment)}}
-        )
+        await self._broadcast({"type": "comment", "comment": services.comment_frame(comment)})
 
     async def _ping(self, frame):
         count = await viewers.seen(self.scope["tenant"].schema_name, self.page.pk, self.channel_name)
@@ -125,16 +121,12 @@ class LiveCommentsConsumer(AsyncWebsocketConsumer):
 
     async def _hide(self, frame):
         comment = await in_tenant(self.scope)(services.hide_comment)(self.page, self.user, frame.get("id"))
-        await self.channel_layer.group_send(
-            self.group, {"type": "live.event", "frame": {"type": "hidden", "id": comment.pk}}
-        )
+        await self._broadcast({"type": "hidden", "id": comment.pk})
 
     async def _pin(self, frame):
         comment = await in_tenant(self.scope)(services.pin_comment)(self.page, self.user, frame.get("id"))
         pinned = services.comment_frame(comment) if comment else None
-        await self.channel_layer.group_send(
-            self.group, {"type": "live.event", "frame": {"type": "pinned", "comment": pinned}}
-        )
+        await self._broadcast({"type": "pinned", "comment": pinned})
 
     async def _mute(self, frame):
         mute = await in_tenant(self.scope)(services.mute_person)(
@@ -142,15 +134,23 @@ class LiveCommentsConsumer(AsyncWebsocketConsumer):
         )
         await self.send_json({"type": "muted", "id": frame.get("id"), "until": mute.until.isoformat()})
 
-    async def _broadcast_viewers(self, count: int):
-        if not await viewers.may_broadcast(self.scope["tenant"].schema_name, self.page.pk):
-            return
-        await self.channel_layer.group_send(
-            self.group, {"type": "live.event", "frame": {"type": "viewers", "count": count}}
-        )
+    async def _broadcast(self, frame: dict):
+        # Serialised once here; each viewer's consumer sends the text as it is.
+        await self.channel_layer.group_send(self.group, group_event("live.event", frame))
+
+    async def _announce_viewers(self, count: int):
+        # Coalesced (live.viewers.announce): at most one count a second per stream, the last
+        # one exact. The announcement may go out after this consumer is gone: it only needs
+        # the layer and the group name.
+        layer, group = self.channel_layer, self.group
+
+        async def send(current: int):
+            await layer.group_send(group, group_event("live.event", {"type": "viewers", "count": current}))
+
+        await viewers.announce(self.scope["tenant"].schema_name, self.page.pk, count, send)
 
     async def live_event(self, event):
-        await self.send_json(event["frame"])
+        await self.send_event_text(event)
 
     async def send_json(self, content):
         await self.send(text_data=json.dumps(content, ensure_ascii=False))

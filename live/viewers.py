@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as redis
 
 PING_SECONDS = 25
 STALE_SECONDS = 70
-# Viewer counts go to every viewer at most this often (1,000 people joining must not send a
-# million frames); a client that pings gets the exact count in the answer.
-BROADCAST_EVERY_MS = 2000
+# Viewer counts go to every viewer at most once per BROADCAST_EVERY_MS and stream, across
+# processes (1,000 people joining must not send a million frames), and the last change is
+# always announced (see `announce`); a client that pings gets the exact count in the answer.
+BROADCAST_EVERY_MS = 1000
 
 _clients: dict[int, redis.Redis] = {}
 
@@ -68,6 +70,40 @@ async def count(schema: str, page_id: int) -> int:
     return int(await _client().zcard(key))
 
 
-async def may_broadcast(schema: str, page_id: int) -> bool:
-    """True for one caller per BROADCAST_EVERY_MS and stream, across processes."""
-    return bool(await _client().set(f"{_key(schema, page_id)}:broadcast", 1, nx=True, px=BROADCAST_EVERY_MS))
+async def _gate(schema: str, page_id: int) -> int:
+    """0 when this caller may broadcast now (and the gate closes for BROADCAST_EVERY_MS, for
+    every process); otherwise how many milliseconds until it opens."""
+    key = f"{_key(schema, page_id)}:broadcast"
+    if await _client().set(key, 1, nx=True, px=BROADCAST_EVERY_MS):
+        return 0
+    return max(1, int(await _client().pttl(key)))
+
+
+# Per process: the announcement already due for a stream (at most one waits per stream).
+_due: dict[tuple[str, int], asyncio.Task] = {}
+
+
+async def announce(schema: str, page_id: int, known_count: int, send: Callable[[int], Awaitable[None]]) -> None:
+    """Tell a stream's viewers how many they are, coalesced: the first change after a quiet
+    second is sent at once (`send(count)`), later ones are folded into one announcement when
+    the gate opens again, which reads the count then — so the number shown always ends at
+    the true count, however many people came and went in between."""
+    loop = asyncio.get_running_loop()
+    due = _due.get((schema, page_id))
+    if due is not None and not due.done() and due.get_loop() is loop:
+        return  # an announcement is due; it will read the count when it goes out
+    if await _gate(schema, page_id) == 0:
+        await send(known_count)
+        return
+    _due[(schema, page_id)] = loop.create_task(_announce_later(schema, page_id, send))
+
+
+async def _announce_later(schema: str, page_id: int, send: Callable[[int], Awaitable[None]]) -> None:
+    try:
+        while (wait_ms := await _gate(schema, page_id)) > 0:
+            await asyncio.sleep(wait_ms / 1000)
+    finally:
+        # Leave before counting: a change from now on schedules its own announcement.
+        if _due.get((schema, page_id)) is asyncio.current_task():
+            del _due[(schema, page_id)]
+    await send(await count(schema, page_id))
