@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,8 +40,14 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default=os.environ.get("CULTURE_BIND", "127.0.0.1"))
         parser.add_argument("--port", default=settings.PLATFORM_PORT)
         parser.add_argument("--no-serve", action="store_true", help="prepare everything, then exit")
+        parser.add_argument(
+            "--web-processes",
+            type=int,
+            default=int(os.environ.get("CULTURE_WEB_PROCESSES", "1")),
+            help="daphne processes sharing the port (one listening socket; default 1)",
+        )
 
-    def handle(self, *, bind: str, port: str, no_serve: bool, **options):
+    def handle(self, *, bind: str, port: str, no_serve: bool, web_processes: int, **options):
         started = time.monotonic()
         write_urls_with_port(port)
         self.migrate_what_is_behind()
@@ -58,7 +65,7 @@ class Command(BaseCommand):
         self.stdout.write(f"ready in {time.monotonic() - started:.1f} s")
         if no_serve:
             return
-        self.serve(bind, port)
+        self.serve(bind, port, max(1, web_processes))
 
     def migrate_what_is_behind(self) -> None:
         pending = services.schemas_with_pending_migrations()
@@ -73,12 +80,28 @@ class Command(BaseCommand):
             call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
             services.sync_default_roles()
 
-    def serve(self, bind: str, port: str) -> None:
+    def serve(self, bind: str, port: str, web_processes: int = 1) -> None:
         python = sys.executable
-        children = [
-            subprocess.Popen([python, "manage.py", "run_worker"]),  # noqa: S603
-            subprocess.Popen([python, "-m", "daphne", "-b", bind, "-p", str(port), "core.asgi:application"]),  # noqa: S603
-        ]
+        children = [subprocess.Popen([python, "manage.py", "run_worker"])]  # noqa: S603
+        if web_processes == 1:
+            children.append(
+                subprocess.Popen([python, "-m", "daphne", "-b", bind, "-p", str(port), "core.asgi:application"])  # noqa: S603
+            )
+        else:
+            # One listening socket opened here and inherited by every daphne process (`--fd`):
+            # the kernel hands each new connection to one of them. Each process subscribes to
+            # a channel-layer group once and delivers to its own members, so a comment to
+            # 1,000 viewers is written by all the processes at once (docs/live-and-campaigns.md).
+            listener = socket.create_server((bind, int(port)), backlog=2048)
+            listener.set_inheritable(True)
+            fd = listener.fileno()
+            for _ in range(web_processes):
+                children.append(
+                    subprocess.Popen(  # noqa: S603
+                        [python, "-m", "daphne", "--fd", str(fd), "core.asgi:application"], pass_fds=[fd]
+                    )
+                )
+            listener.close()  # the children hold it
         self.print_banner()
 
         def stop(signum, frame):
