@@ -70,6 +70,7 @@ def _get(port: int, host: str, path: str, cookie: str | None = None) -> str:
 # --- fan-out: lean viewers in their own processes --------------------------------------------
 
 MARK = re.compile(rb"bench#(\d+)#")
+IN_FLIGHT = 5  # handshakes per client process at a time
 
 
 class LeanViewer(asyncio.Protocol):
@@ -138,7 +139,18 @@ def viewer_process(port: int, host: str, path: str, count: int, pipe) -> None:
         arrivals: list[tuple[int, float]] = []
         transports = []
 
-        async def open_one():
+        async def open_one(attempts: int = 3):
+            # daphne gives a handshake 5 s: on a loaded machine one may time out; a browser would
+            # reconnect, and so does this viewer (the fan-out is measured once all are in).
+            for attempt in range(attempts):
+                try:
+                    return await open_once()
+                except (ConnectionError, TimeoutError):
+                    if attempt == attempts - 1:
+                        raise
+                    await asyncio.sleep(1)
+
+        async def open_once():
             key = base64.b64encode(os.urandom(16)).decode()
             request = (
                 f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -148,12 +160,16 @@ def viewer_process(port: int, host: str, path: str, count: int, pipe) -> None:
             transport, _ = await loop.create_connection(
                 lambda: LeanViewer(request, arrivals, connected), "127.0.0.1", port
             )
+            try:
+                await asyncio.wait_for(connected, 120)
+            except BaseException:
+                transport.close()
+                raise
             transports.append(transport)
-            await asyncio.wait_for(connected, 120)
 
         try:
-            for first in range(0, count, 20):  # 20 handshakes in flight at a time
-                await asyncio.gather(*(open_one() for _ in range(first, min(count, first + 20))))
+            for first in range(0, count, IN_FLIGHT):
+                await asyncio.gather(*(open_one() for _ in range(first, min(count, first + IN_FLIGHT))))
         except Exception as exc:  # noqa: BLE001 (reported to the parent, which stops)
             pipe.send(("failed", repr(exc)))
             return
@@ -167,6 +183,18 @@ def viewer_process(port: int, host: str, path: str, count: int, pipe) -> None:
             transport.close()
 
     asyncio.run(main())
+
+
+def report(label: str, viewers: int, comments: int, latencies: list[float]) -> None:
+    if not latencies:
+        print(f"  {label}: no deliveries arrived", flush=True)
+        return
+    p50, p95, p99 = (percentile(latencies, p) * 1000 for p in (0.5, 0.95, 0.99))
+    print(
+        f"  {label} ({viewers} viewers): deliveries {len(latencies)} / {viewers * comments}: "
+        f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms",
+        flush=True,
+    )
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -244,7 +272,9 @@ async def fanout(port: int, viewers: int, comments: int, cookie: str, processes:
         for label, n in (("baseline", baseline), ("full", viewers)):
             latencies = await fanout_round(port, path, speaker, n, comments, min(processes, n), label)
             results[label] = (n, latencies)
+            report(label, n, comments, latencies)
         drainer.cancel()
+        await asyncio.gather(drainer, return_exceptions=True)
     return results
 
 
@@ -353,20 +383,8 @@ def main() -> int:
         rounds = asyncio.run(
             fanout(args.port, args.viewers, args.comments, cookie, args.client_processes, args.baseline)
         )
-        figures = {}
-        for label, (n, latencies) in rounds.items():
-            expected = n * args.comments
-            if not latencies:
-                print(f"  {label}: no deliveries arrived")
-                failed = True
-                continue
-            p50, p95, p99 = (percentile(latencies, p) * 1000 for p in (0.5, 0.95, 0.99))
-            figures[label] = p99
-            print(
-                f"  {label} ({n} viewers): deliveries {len(latencies)} / {expected}: "
-                f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms"
-            )
-            failed |= len(latencies) < expected
+        figures = {label: percentile(lat, 0.99) * 1000 for label, (_, lat) in rounds.items() if lat}
+        failed |= "full" not in figures or any(len(lat) < n * args.comments for n, lat in rounds.values())
         if "full" in figures:
             ratio = figures["full"] / figures["baseline"] if figures.get("baseline") else float("nan")
             print(f"  p99 {figures['full']:.0f} ms (target ≤ 250 ms), {ratio:.1f}× the {args.baseline}-viewer baseline")
