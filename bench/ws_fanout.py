@@ -70,7 +70,7 @@ def _get(port: int, host: str, path: str, cookie: str | None = None) -> str:
 # --- fan-out: lean viewers in their own processes --------------------------------------------
 
 MARK = re.compile(rb"bench#(\d+)#")
-IN_FLIGHT = 5  # handshakes per client process at a time
+IN_FLIGHT = 2  # handshakes per client process at a time
 
 
 class LeanViewer(asyncio.Protocol):
@@ -139,7 +139,7 @@ def viewer_process(port: int, host: str, path: str, count: int, pipe) -> None:
         arrivals: list[tuple[int, float]] = []
         transports = []
 
-        async def open_one(attempts: int = 3):
+        async def open_one(attempts: int = 10):
             # daphne gives a handshake 5 s: on a loaded machine one may time out; a browser would
             # reconnect, and so does this viewer (the fan-out is measured once all are in).
             for attempt in range(attempts):
