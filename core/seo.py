@@ -17,7 +17,7 @@ def robots_txt(request):
 
 
 def tenant_sitemap(request):
-    """Wagtail's sitemap of the tenant's pages, on its primary host only.
+    """The tenant's sitemap (its Wagtail pages and SITEMAP_SECTIONS), on its primary host only.
 
     Asked on another of the tenant's hosts it redirects to the primary URL: a sitemap lists URLs
     of its own host (sitemaps.org), and every <loc> is a primary URL. (Only host names are
@@ -32,4 +32,14 @@ def tenant_sitemap(request):
     address = public_address()
     if split_domain_port(request.get_host())[0] != address.host:
         return HttpResponsePermanentRedirect(address.base_url + "/sitemap.xml")
-    return sitemap(request)
+    return sitemap(request, sitemaps=sitemap_sections())
+
+
+def sitemap_sections() -> dict:
+    """Wagtail's pages, then the public pages of apps outside Wagtail (settings.SITEMAP_SECTIONS:
+    name → dotted path of a django.contrib.sitemaps.Sitemap writing primary URLs)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+    from wagtail.contrib.sitemaps import Sitemap as PageSitemap
+
+    return {"pages": PageSitemap, **{name: import_string(path) for name, path in settings.SITEMAP_SECTIONS.items()}}

@@ -242,6 +242,8 @@ PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 
 # OAI-PMH (federation.oai): records per ListRecords/ListIdentifiers page before a resumptionToken.
 OAI_PAGE_SIZE = int(os.environ.get("CULTURE_OAI_PAGE_SIZE", "100"))
+# Public pages outside Wagtail listed in each tenant's /sitemap.xml after its pages (core.seo).
+SITEMAP_SECTIONS = {"courses": "training.sitemaps.CourseSitemap"}
 
 # Federation media (federation.media): the largest file fetched from another site; the allowed
 # types are federation.media.IMAGE_TYPES + DOCUMENT_TYPES unless FEDERATION_MEDIA_MIME_TYPES says.

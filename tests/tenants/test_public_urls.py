@@ -123,6 +123,25 @@ def test_every_absolute_url_on_every_site_opens(client, settings):
     assert_every_url_opens(client, settings, urls)
 
 
+def test_sitemaps_list_the_training_catalogue_and_each_sites_own_courses(client, settings):
+    """Public pages outside Wagtail are in the sitemap too, on the primary URL (every <loc> opens:
+    the test above); a course pulled from another site is in that site's sitemap only."""
+    from training.models import Course
+
+    listed = {}
+    for schema, host in (("national", "national.culture.localhost"), ("zhejiang", "zhejiang.culture.localhost")):
+        base = f"http://{host}:{settings.PLATFORM_PORT}"
+        urls = sitemap_urls(client, host)
+        assert f"{base}/training/" in urls
+        with schema_context(schema):
+            published = Course.objects.filter(status=Course.Status.PUBLISHED)
+            own = {f"{base}{c.get_absolute_url()}" for c in published.filter(origin_code="")}
+            pulled = {f"{base}{c.get_absolute_url()}" for c in published.exclude(origin_code="")}
+        assert own <= set(urls) and not pulled & set(urls), schema
+        listed[schema] = own
+    assert listed["national"]  # the demo's national course
+
+
 def test_another_host_of_the_tenant_canonicalises_to_the_primary_url(client, settings):
     base = f"http://{DALIAN_PRIMARY}:{settings.PLATFORM_PORT}"
     html = page(client, DALIAN_OTHER, "/")
