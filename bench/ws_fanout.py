@@ -229,9 +229,10 @@ async def fanout_round(port: int, path: str, speaker, viewers: int, comments: in
         seq = RUN_MARK + len(SENT_TIMES)  # unique to this run: the hello frame replays old comments
         body = f"压测评论 bench#{seq}#"
         await speaker_wait_rate_limit()
+        ECHOED.clear()
         sent[seq] = SENT_TIMES[seq] = time.monotonic()
         await speaker.send(json.dumps({"type": "comment", "body": body}))
-    await asyncio.sleep(3)  # the last comment's deliveries
+    await asyncio.sleep(10)  # the last comment's deliveries (seconds on a loaded machine)
     latencies = []
     for child, pipe in children:
         pipe.send("stop")
@@ -244,13 +245,17 @@ async def fanout_round(port: int, path: str, speaker, viewers: int, comments: in
 SENT_TIMES: dict[int, float] = {}
 RUN_MARK = int(time.time()) * 1000
 _last_comment = [0.0]
+ECHOED = asyncio.Event()  # the speaker's last comment came back (it was stored by then)
+ECHOED.set()
 
 
 async def speaker_wait_rate_limit():
-    wait = _last_comment[0] + 3.2 - time.monotonic()  # one comment every 3 s per person
+    # One comment every 3 s per person, counted by the server from when it stored the last one:
+    # wait for its echo, then 3.2 s from there.
+    await asyncio.wait_for(ECHOED.wait(), 60)
+    wait = _last_comment[0] + 3.2 - time.monotonic()
     if wait > 0:
         await asyncio.sleep(wait)
-    _last_comment[0] = time.monotonic()
 
 
 async def fanout(port: int, viewers: int, comments: int, cookie: str, processes: int, baseline: int) -> dict:
@@ -266,6 +271,10 @@ async def fanout(port: int, viewers: int, comments: int, cookie: str, processes:
             async for message in speaker:
                 if '"error"' in message:
                     print("  speaker got an error frame:", message, flush=True)
+                    ECHOED.set()
+                elif "bench#" in message and '"comment"' in message and '"hello"' not in message:
+                    _last_comment[0] = time.monotonic()
+                    ECHOED.set()
 
         drainer = asyncio.create_task(drain())
         results = {}
