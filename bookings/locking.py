@@ -20,9 +20,10 @@ from __future__ import annotations
 import zlib
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection
 
 LOCK_TIMEOUT = "5s"
+SAVEPOINT = "bookings_session_lock"
 
 
 class SessionBusy(Exception):
@@ -35,15 +36,25 @@ def _schema_key(namespace: str) -> int:
 
 
 def lock_session(session_id: int, namespace: str = "session") -> None:
-    """Hold the session's advisory lock until the surrounding transaction ends."""
+    """Hold the session's advisory lock until the surrounding transaction ends.
+
+    One round trip: the savepoint, the time limit, the lock and the limit's reset go to PostgreSQL
+    as one batch (this runs on every booking request). When the wait runs out, the savepoint is
+    rolled back, so the caller's transaction stays usable (it still renders its refusal page).
+    """
     if not getattr(settings, "BOOKINGS_LOCKING", True):
         return
     if not connection.in_atomic_block:
         raise RuntimeError("lock_session must run inside a transaction (the lock ends with it)")
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_schema_key(namespace), int(session_id)])
-            cursor.execute("SET LOCAL lock_timeout = DEFAULT")
-    except OperationalError as exc:
-        raise SessionBusy(str(exc)) from exc
+    key = _schema_key(namespace)
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(
+                f"SAVEPOINT {SAVEPOINT}; SET LOCAL lock_timeout = '{LOCK_TIMEOUT}';"
+                " SELECT pg_advisory_xact_lock(%s, %s);"
+                f" SET LOCAL lock_timeout = DEFAULT; RELEASE SAVEPOINT {SAVEPOINT}",
+                [key, int(session_id)],
+            )
+        except OperationalError as exc:
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}")
+            raise SessionBusy(str(exc)) from exc

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.personal_data import validate_real_name
@@ -215,44 +215,35 @@ def book_seats(
     """
     idempotency_key = (idempotency_key or "")[:64]
     with transaction.atomic():
-        existing = _find_by_key(user, idempotency_key) if getattr(user, "pk", None) else None
-        if existing is not None:
-            return existing
-        _check_person(user)
-        session = Session.objects.select_related("activity").filter(pk=session_id).first()
-        if session is None or not session.activity.live:
-            raise _refuse("没有这个场次。", "no_session")
-        quantity = _parse_quantity(quantity, session.per_person_limit)
-        now = timezone.now()
-        if session.is_cancelled:
-            raise _refuse("该场次已取消。", "session_cancelled")
-        if session.activity.original_url:
-            raise _refuse("该活动来自其他站点，请到原站点预约。", "pulled_copy")
-        if now < session.opens_at:
-            raise _refuse(
-                f"预约尚未开始，{timezone.localtime(session.opens_at):%-m月%-d日 %H:%M} 开放预约。", "not_open"
-            )
-        if now >= session.booking_closes_at:
-            raise _refuse("该场次预约已截止。", "closed")
-        names = _attendee_names(user, quantity, attendees)
+        try:
+            session, quantity, names = _bookable(session_id, user, quantity, attendees)
+        except ValidationError:
+            # A retried POST whose first attempt went through returns its order even when the
+            # session has closed or filled since (looked up here, off the common path).
+            existing = _find_by_key(user, idempotency_key) if getattr(user, "pk", None) else None
+            if existing is not None:
+                return existing
+            raise
         try:
             lock_session(session.pk)
         except SessionBusy:
             raise _refuse("预约人数较多，请稍后重试。", "busy") from None
-        existing = _find_by_key(user, idempotency_key)  # a twin request may have won the lock first
-        if existing is not None:
-            return existing
-        mine = (
-            Booking.objects.filter(session=session, user=user, status__in=Booking.ACTIVE).aggregate(n=Sum("quantity"))[
-                "n"
-            ]
-            or 0
+        # Under the lock, one query: the seats taken, this person's seats, and a twin request's
+        # order (same idempotency key) that may have won the lock first.
+        twin = {"twin": Max("pk", filter=Q(user=user, idempotency_key=idempotency_key))} if idempotency_key else {}
+        counts = Booking.objects.filter(session=session).aggregate(
+            taken=Sum("quantity", filter=Q(status__in=Booking.SEAT_HOLDING), default=0),
+            mine=Sum("quantity", filter=Q(user=user, status__in=Booking.ACTIVE), default=0),
+            **twin,
         )
+        if counts.get("twin") is not None:
+            return Booking.objects.select_related("session__activity").get(pk=counts["twin"])
+        mine = counts["mine"]
         if mine + quantity > session.per_person_limit:
             raise _refuse(
                 f"每人每场限约 {session.per_person_limit} 个，您已预约 {mine} 个。", "person_limit", "quantity"
             )
-        left = session.capacity - seats_taken(session)
+        left = session.capacity - counts["taken"]
         _race_window()
         if quantity <= left:
             status = S.PENDING if session.requires_approval else S.CONFIRMED
@@ -273,12 +264,31 @@ def book_seats(
                 idempotency_key=idempotency_key,
             )
         except IntegrityError:
-            existing = _find_by_key(user, idempotency_key)  # only possible with the lock switched off
+            existing = _find_by_key(user, idempotency_key)  # the key used for another session's order
             if existing is not None:
                 return existing
             raise
         _tell(booking, _CREATED_MESSAGES[status])
         return booking
+
+
+def _bookable(session_id: int, user, quantity, attendees: list[str] | None) -> tuple[Session, int, list[str]]:
+    """The checks that need no lock: the person, the session and its booking window, the form."""
+    _check_person(user)
+    session = Session.objects.select_related("activity").filter(pk=session_id).first()
+    if session is None or not session.activity.live:
+        raise _refuse("没有这个场次。", "no_session")
+    quantity = _parse_quantity(quantity, session.per_person_limit)
+    now = timezone.now()
+    if session.is_cancelled:
+        raise _refuse("该场次已取消。", "session_cancelled")
+    if session.activity.original_url:
+        raise _refuse("该活动来自其他站点，请到原站点预约。", "pulled_copy")
+    if now < session.opens_at:
+        raise _refuse(f"预约尚未开始，{timezone.localtime(session.opens_at):%-m月%-d日 %H:%M} 开放预约。", "not_open")
+    if now >= session.booking_closes_at:
+        raise _refuse("该场次预约已截止。", "closed")
+    return session, quantity, _attendee_names(user, quantity, attendees)
 
 
 _CREATED_MESSAGES = {
@@ -911,6 +921,10 @@ def calendar_feed(*, room=None, user=None, reset: bool = False) -> CalendarFeed:
     """The secret feed of a room (staff) or of a person's bookings; `reset` gives it a new address."""
     if (room is None) == (user is None):
         raise ValueError("a feed belongs to a room or to a person")
+    if not reset:  # 我的预约 shows it on every visit: one read, no transaction, once it exists
+        feed = CalendarFeed.objects.filter(room=room, user=user).first()
+        if feed is not None:
+            return feed
     with transaction.atomic():
         feed, created = CalendarFeed.objects.get_or_create(room=room, user=user)
         if reset and not created:

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -89,16 +90,18 @@ def _session_or_404(session_id: int) -> Session:
     return session
 
 
+@transaction.non_atomic_requests  # book_seats is its own transaction: the lock ends before the response
 def session_detail(request, session_id: int):
-    session = _session_or_404(session_id)
     errors: list[str] = []
     status = 200
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        # The common case books and redirects without reading the session for a page: book_seats
+        # reads it once (and answers "没有这个场次" for a missing one, as the page's 404 does).
         try:
             booking = services.book_seats(
-                session.pk,
+                session_id,
                 request.user,
                 request.POST.get("quantity", ""),
                 request.POST.getlist("attendee"),
@@ -110,6 +113,7 @@ def session_detail(request, session_id: int):
             status = 409 if _codes(exc) & {"sold_out", "not_enough", "busy"} else 400
         else:
             return redirect("bookings:ticket", order_number=booking.order_number)
+    session = _session_or_404(session_id)
     left = services.seats_left(session)
     now = timezone.now()
     context = {

@@ -322,3 +322,30 @@ def test_capacity_never_drops_below_seats_taken_and_a_raise_serves_the_waiting_l
     services.save_session(session)
     waiting.refresh_from_db()
     assert waiting.status == S.HELD
+
+
+def test_a_lock_held_too_long_is_refused_as_busy_and_the_transaction_stays_usable(zj, monkeypatch):
+    """Another request holds the session's lock past the time limit: "busy", nothing booked, and the
+    caller's transaction can still read (the refusal page is rendered in it)."""
+    from django.db import connection
+
+    from bookings import locking
+
+    booker = f.person("svc_busy")
+    session = f.session()
+    monkeypatch.setattr(locking, "LOCK_TIMEOUT", "100ms")
+    other = connection.get_new_connection(connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:  # psycopg2 opens a transaction: the lock lasts until rollback
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [locking._schema_key("session"), session.pk])
+        with pytest.raises(ValidationError) as refused:
+            services.book_seats(session.pk, booker, 1)
+        assert codes(refused) == {"busy"}
+        assert not Booking.objects.filter(session=session).exists()
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            assert cursor.fetchone()[0] == "0"  # the limit did not outlive the savepoint
+    finally:
+        other.rollback()
+        other.close()
+    assert services.book_seats(session.pk, booker, 1).status == S.CONFIRMED
