@@ -9,7 +9,8 @@ It uses the benchmark database (culture_bench, or DATABASE_URL / CULTURE_DB_NAME
 `benchserve` of bench/serve.py (created with the demo content if missing), starts one daphne
 process as `make run` does, and measures, all over HTTP with signed-in people:
 
-1. baseline: every client books a session of its own (no two requests want the same lock);
+1. baseline: every client books a session of its own (no two requests want the same lock); the
+   same POST as the next pass (with an idempotency key, as the booking form sends), without contention;
 2. one session: every client books the same 50-seat session (joining the waiting list when full):
    confirmed seats, oversold seats (must be 0), bookings/s, p95 latency, ratio to the baseline;
 3. cancellations: 20 confirmed people cancel at once; their seats must pass to the waiting list;
@@ -123,7 +124,7 @@ def main() -> int:
                 server,
                 people,
                 lambda i: f"/bookings/sessions/{own[i]}/",
-                {"quantity": "1"},
+                {"quantity": "1", "idempotency_key": live.idempotency_key},  # as the booking form sends
                 threads=args.threads,
                 host=host,
             )
@@ -131,11 +132,9 @@ def main() -> int:
         base_rate = report("baseline: a session each", base, len(people), base_cpu)
 
         shared = live.make_session(args.seats, schema=schema)
+        form = {"quantity": "1", "join_waiting_list": "1", "idempotency_key": live.idempotency_key}
         with Meter(daphne.pid) as one_cpu:
-            one = live.fire(
-                server, people, f"/bookings/sessions/{shared}/", {"quantity": "1", "join_waiting_list": "1"},
-                threads=args.threads, host=host,
-            )  # fmt: skip
+            one = live.fire(server, people, f"/bookings/sessions/{shared}/", form, threads=args.threads, host=host)
         rate = report("one session, everyone at once", one, len(people), one_cpu)
         held = live.seats_held(shared, schema)
         errors = sum(1 for s in one.statuses if s >= 500)
