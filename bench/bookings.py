@@ -26,7 +26,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +48,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seats", type=int, default=50)
     parser.add_argument("--threads", type=int, default=40, help="simultaneous requests (database connections)")
     parser.add_argument("--cancellations", type=int, default=20)
+    parser.add_argument(
+        "--web-processes",
+        type=int,
+        default=1,
+        help="daphne processes sharing the port, as `run_platform --web-processes N` runs them (default 1)",
+    )
     return parser.parse_args()
 
 
@@ -56,18 +64,37 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Meter:
-    """CPU used by the server and by the clients (this process) during one pass."""
+    """CPU used by the server processes and by the clients (this process) during one pass."""
 
-    def __init__(self, server_pid: int):
-        self.server_pid = server_pid
+    def __init__(self, servers: list):
+        self.pids = [process.pid for process in servers]
+
+    def _servers(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.pids)
 
     def __enter__(self):
-        self.server, self.clients = cpu_seconds(self.server_pid), time.process_time()
+        self.server, self.clients = self._servers(), time.process_time()
         return self
 
     def __exit__(self, *exc):
-        self.server = cpu_seconds(self.server_pid) - self.server
+        self.server = self._servers() - self.server
         self.clients = time.process_time() - self.clients
+
+
+def start_servers(count: int, port: int, log) -> list[subprocess.Popen]:
+    """One daphne (as `make run`), or `count` sharing one listening socket (as run_platform --web-processes)."""
+    if count <= 1:
+        return [provision.start_daphne(port, log)]
+    listener = socket.create_server(("127.0.0.1", port), backlog=2048)
+    listener.set_inheritable(True)
+    fd = listener.fileno()
+    command = [sys.executable, "-m", "daphne", "--fd", str(fd), "core.asgi:application"]
+    servers = [
+        subprocess.Popen(command, cwd=provision.REPO_ROOT, env=dict(os.environ), stdout=log, stderr=log, pass_fds=[fd])  # noqa: S603
+        for _ in range(count)
+    ]
+    listener.close()  # the servers hold it
+    return servers
 
 
 def report(label: str, outcome, requests_made: int, meter: Meter | None = None) -> float:
@@ -112,14 +139,16 @@ def main() -> int:
     port = provision.free_port()
     log = tempfile.TemporaryFile()
     os.environ["CULTURE_PORT"] = str(port)
-    daphne = provision.start_daphne(port, log)
+    daphnes = start_servers(args.web_processes, port, log)
+    print(f"  {len(daphnes)} daphne process(es), {os.cpu_count()} CPUs, {args.threads} requests in flight")
     ok = True
     try:
-        provision.wait_until_up(daphne, port, host, timeout=180)  # a loaded machine starts it slowly
+        for daphne in daphnes:  # a loaded machine starts them slowly
+            provision.wait_until_up(daphne, port, host, timeout=180)
         server = [LiveServer(port=port, log_path=Path(os.devnull))]
 
         own = [live.make_session(5, schema=schema) for _ in people]
-        with Meter(daphne.pid) as base_cpu:
+        with Meter(daphnes) as base_cpu:
             base = live.fire(
                 server,
                 people,
@@ -133,7 +162,7 @@ def main() -> int:
 
         shared = live.make_session(args.seats, schema=schema)
         form = {"quantity": "1", "join_waiting_list": "1", "idempotency_key": live.idempotency_key}
-        with Meter(daphne.pid) as one_cpu:
+        with Meter(daphnes) as one_cpu:
             one = live.fire(server, people, f"/bookings/sessions/{shared}/", form, threads=args.threads, host=host)
         rate = report("one session, everyone at once", one, len(people), one_cpu)
         held = live.seats_held(shared, schema)
@@ -181,7 +210,8 @@ def main() -> int:
         )
         ok &= winners == 1
     finally:
-        provision.stop(daphne)
+        for daphne in daphnes:
+            provision.stop(daphne)
         log.seek(0)
         tail = log.read().decode("utf-8", "replace")
         if re.search(r"Internal Server Error|Traceback", tail):
