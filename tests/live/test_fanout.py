@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 class _Tally:
     """Counts the database queries of the test's connection (where the consumers' database calls
-    run in tests) and channels' hops to close stale connections; changes neither."""
+    run in tests) and the trips from the event loop to sync code (`sync_to_async`, which
+    `database_sync_to_async` and channels' closing of stale connections go through); changes
+    neither."""
 
     def __init__(self):
         self.queries = 0
@@ -28,8 +30,12 @@ class _Tally:
         self.queries += 1
         return execute(sql, params, many, context)
 
-    def close_old_connections(self):
-        self.hops += 1
+    def counting(self, call):
+        async def counted(*args, **kwargs):
+            self.hops += 1
+            return await call(*args, **kwargs)
+
+        return counted
 
     def snapshot(self) -> tuple[int, int]:
         return self.queries, self.hops
@@ -57,7 +63,9 @@ def test_a_comment_costs_the_same_database_work_for_one_viewer_or_twenty(live_pa
     warm, small, large = live_page_in(), live_page_in(), live_page_in()
     carol, alice, bob = make_user(), make_user(), make_user()
     tally = _Tally()
-    monkeypatch.setattr("channels.db.close_old_connections", tally.close_old_connections)
+    from asgiref.sync import SyncToAsync
+
+    monkeypatch.setattr(SyncToAsync, "__call__", tally.counting(SyncToAsync.__call__))
 
     async def scenario():
         await _deliver_one_comment(warm, carol, 1, tally)  # per-process caches (the tenant's word list)
@@ -68,7 +76,8 @@ def test_a_comment_costs_the_same_database_work_for_one_viewer_or_twenty(live_pa
 
     with connection.execute_wrapper(tally):
         (one_queries, one_hops), (twenty_queries, twenty_hops) = run(scenario)()
-    assert one_queries > 0  # storing the comment: the counter does see the consumers' queries
+    # Storing the comment: the counters do see the consumers' queries and trips.
+    assert one_queries > 0 and one_hops > 0
     # Storing is the only database work: nothing per recipient, not even a trip to the
     # database thread (channels' dispatch used to make one per viewer and message).
     assert twenty_queries == one_queries
