@@ -115,7 +115,9 @@ class User(TenantScopedPermissionCacheMixin, AbstractUser):
     def display_name(self) -> str:
         """The name the person chose (昵称); accounts made without one show a neutral label,
         never the generated username."""
-        return self.first_name or self.get_full_name() or "文化云用户"
+        from django.utils.translation import gettext
+
+        return self.first_name or self.get_full_name() or gettext("文化云用户")
 
 
 class LoginThrottle(models.Model):

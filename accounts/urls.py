@@ -1,8 +1,14 @@
-"""Account URLs, mounted on the platform host and on every tenant host."""
+"""Account URLs, mounted on the platform host and on every tenant host.
+
+On tenant hosts these pages are served per language (core/urls.py: inside i18n_patterns), so
+`/accounts/login/` is the Simplified Chinese sign-in and `/en/accounts/login/` the English one;
+the session cookie is the same. The single sign-on endpoints are in accounts.oidc_urls: their
+addresses are registered with the account service and never carry a language prefix.
+"""
 
 from django.urls import path
 
-from . import oidc, views
+from . import views
 
 urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
@@ -25,7 +31,4 @@ urlpatterns = [
     path("me/mobile/", views.change_mobile, name="change_mobile"),
     path("me/mobile/confirm/", views.confirm_mobile, name="confirm_mobile"),
     path("accounts/verify-email/<str:token>/", views.verify_email, name="verify_email"),
-    # Unified sign-in through the national account service (for hosts outside the platform domain).
-    path("oidc/authenticate/", oidc.AuthenticationRequestView.as_view(), name="oidc_authentication_init"),
-    path("oidc/callback/", oidc.AuthenticationCallbackView.as_view(), name="oidc_authentication_callback"),
 ]

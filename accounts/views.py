@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -9,8 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language_from_path
 from django.utils.translation import gettext as _
 
 from . import lockout, services
@@ -54,9 +56,16 @@ class LoginView(auth_views.LoginView):
             response.status_code = 429
         return response
 
+    def get_default_redirect_url(self):
+        # The personal centre in the language the sign-in page was read in (/en/me/ after /en/accounts/login/).
+        return reverse("personal_centre")
+
 
 class LogoutView(auth_views.LogoutView):
-    next_page = "/"
+    def get_default_redirect_url(self):
+        # The home page in the language of the page signing out (/en/ from /en/accounts/logout/).
+        language = get_language_from_path(self.request.path_info)
+        return f"/{language}/" if language and language != settings.LANGUAGE_CODE else "/"
 
 
 def _safe_next(request, fallback: str = "/") -> str:
@@ -68,7 +77,7 @@ def _safe_next(request, fallback: str = "/") -> str:
 
 def register(request):
     if request.user.is_authenticated:
-        return redirect(_safe_next(request, "/me/"))
+        return redirect(_safe_next(request, reverse("personal_centre")))
     form = RegistrationForm(request.POST or None)
     policies = current_policies()
     if request.method == "POST" and form.is_valid():
@@ -93,7 +102,7 @@ def register(request):
                 messages.success(
                     request, _("注册成功，欢迎加入文化云！验证邮件已发送，验证后即可用邮箱登录和找回密码。")
                 )
-            return redirect(_safe_next(request, "/me/"))
+            return redirect(_safe_next(request, reverse("personal_centre")))
     context = {"form": form, "next": _safe_next(request, ""), "policies": policies}
     return render(request, "accounts/register.html", context)
 
@@ -103,8 +112,6 @@ def default_policy(request, kind: str):
     if kind not in TITLES:
         raise Http404
     from email.utils import parseaddr
-
-    from django.conf import settings
 
     from .policy_texts import sections
 

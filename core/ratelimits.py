@@ -38,18 +38,18 @@ class Limit:
 
 _LANG = r"(?:[a-z]{2,3}(?:-[a-z]{2,4})?/)?"
 LIMITS = (
-    Limit("login", re.compile(r"^/accounts/login/$"), ("POST",), "登录尝试过于频繁", per_tenant=False),
-    Limit("register", re.compile(r"^/accounts/register/$"), ("POST",), "注册请求过于频繁", per_tenant=False),
+    Limit("login", re.compile(rf"^/{_LANG}accounts/login/$"), ("POST",), "登录尝试过于频繁", per_tenant=False),
+    Limit("register", re.compile(rf"^/{_LANG}accounts/register/$"), ("POST",), "注册请求过于频繁", per_tenant=False),
     Limit(
         "verification",
-        re.compile(r"^/me/(?:email|mobile)/$"),
+        re.compile(rf"^/{_LANG}me/(?:email|mobile)/$"),
         ("POST",),
         "验证邮件或短信发送过于频繁",
         per_tenant=False,
     ),
     Limit(
         "password_reset",
-        re.compile(r"^/accounts/password/reset/$"),
+        re.compile(rf"^/{_LANG}accounts/password/reset/$"),
         ("POST",),
         "找回密码邮件发送过于频繁",
         per_tenant=False,
@@ -62,7 +62,7 @@ LIMITS = (
         per_tenant=True,
     ),
     Limit("search", re.compile(rf"^/{_LANG}search/$"), ("GET", "HEAD"), "搜索过于频繁", per_tenant=True),
-    Limit("catalogue", re.compile(r"^/catalogue/"), ("GET", "HEAD"), "目录查询过于频繁", per_tenant=True),
+    Limit("catalogue", re.compile(rf"^/{_LANG}catalogue/"), ("GET", "HEAD"), "目录查询过于频繁", per_tenant=True),
     Limit("oai", re.compile(r"^/oai/$"), ("GET", "HEAD", "POST"), "OAI-PMH 请求过于频繁", per_tenant=True, status=503),
 )
 # A second counter per target account: mails to one address cannot be repeated from many addresses.

@@ -18,8 +18,7 @@ urlpatterns = [
     path("robots.txt", seo.robots_txt, name="robots_txt"),
     path("favicon.ico", theme_views.favicon, name="favicon"),
     path("sitemap.xml", seo.tenant_sitemap, name="sitemap"),
-    path("", include("accounts.urls")),
-    path("", include("roles.urls")),
+    path("", include("accounts.oidc_urls")),
     # Wagtail's page privacy dialog with "any account" and "members of this site" (docs/privacy.md).
     path(
         "admin/pages/<int:page_id>/privacy/",
@@ -36,6 +35,10 @@ urlpatterns = [
     # Search too: /en/search/ searches the English pages, with the page chrome in English; and
     # the public services (catalogue, bookings, volunteers, training, certificates, campaigns,
     # messages) read in the language of their prefix. Unprefixed they stay Simplified Chinese.
+    # Sign-in, registration and the personal centre too (/en/accounts/login/, /en/me/): the same
+    # views and session cookie; only the single sign-on endpoints stay unprefixed (accounts.oidc_urls).
+    path("", include("accounts.urls")),
+    path("", include("roles.urls")),
     path("", include("federation.urls")),
     path("", include("notifications.urls")),
     path("", include("certificates.urls")),

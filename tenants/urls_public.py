@@ -18,6 +18,7 @@ urlpatterns = [
     path("operator/", views.operator_home, name="operator_home"),
     path("operator/sites/<slug:slug>/active", views.operator_set_active, name="operator_set_active"),
     path("", include("accounts.urls")),
+    path("", include("accounts.oidc_urls")),
     # The national account service: an OpenID Connect provider for tenants on their own domains.
     # Only the endpoints the tenant sites use (accounts.provider_urls).
     path("o/", include("accounts.provider_urls", namespace="oauth2_provider")),

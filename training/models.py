@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 
@@ -26,14 +28,16 @@ from modelcluster.models import ClusterableModel
 class TrainingSettings(models.Model):
     """The site's yearly 学时 target (one row per schema)."""
 
-    yearly_target_hours = models.DecimalField("年度学时目标", max_digits=6, decimal_places=1, default=Decimal("90"))
+    yearly_target_hours = models.DecimalField(
+        gettext_lazy("年度学时目标"), max_digits=6, decimal_places=1, default=Decimal("90")
+    )
     specialist_share_percent = models.DecimalField(
-        "专业学时最低占比（%）", max_digits=5, decimal_places=2, default=Decimal("66.67")
+        gettext_lazy("专业学时最低占比（%）"), max_digits=5, decimal_places=2, default=Decimal("66.67")
     )
 
     class Meta:
-        verbose_name = "培训设置"
-        verbose_name_plural = "培训设置"
+        verbose_name = gettext_lazy("培训设置")
+        verbose_name_plural = gettext_lazy("培训设置")
 
     def __str__(self) -> str:
         return f"{self.yearly_target_hours} 学时"
@@ -49,65 +53,69 @@ class TrainingSettings(models.Model):
 
 class Course(ClusterableModel):  # clusterable: chapters are edited inline in the admin (wagtail_hooks)
     class Tier(models.TextChoices):
-        NATIONAL = "national", "国家级"
-        PROVINCE = "province", "省级"
-        CITY = "city", "市级"
+        NATIONAL = "national", gettext_lazy("国家级")
+        PROVINCE = "province", gettext_lazy("省级")
+        CITY = "city", gettext_lazy("市级")
 
     class Audience(models.TextChoices):
-        STAFF = "staff", "业务干部"
-        PUBLIC = "public", "公众"
+        STAFF = "staff", gettext_lazy("业务干部")
+        PUBLIC = "public", gettext_lazy("公众")
 
     class HoursKind(models.TextChoices):
-        GENERAL = "general", "公需"
-        SPECIALIST = "specialist", "专业"
+        GENERAL = "general", gettext_lazy("公需")
+        SPECIALIST = "specialist", gettext_lazy("专业")
 
     class Category(models.TextChoices):
-        POLICY = "policy", "政策理论"
-        LIBRARY = "library", "图书馆业务"
-        CULTURE_CENTRE = "culture_centre", "文化馆业务"
-        HERITAGE = "heritage", "非遗保护"
-        DIGITAL = "digital", "数字文化"
-        ARTS = "arts", "群众文艺"
-        SERVICE = "service", "公共服务与管理"
+        POLICY = "policy", gettext_lazy("政策理论")
+        LIBRARY = "library", gettext_lazy("图书馆业务")
+        CULTURE_CENTRE = "culture_centre", gettext_lazy("文化馆业务")
+        HERITAGE = "heritage", gettext_lazy("非遗保护")
+        DIGITAL = "digital", gettext_lazy("数字文化")
+        ARTS = "arts", gettext_lazy("群众文艺")
+        SERVICE = "service", gettext_lazy("公共服务与管理")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "草稿"
-        PUBLISHED = "published", "已发布"
-        WITHDRAWN = "withdrawn", "已下架"
+        DRAFT = "draft", gettext_lazy("草稿")
+        PUBLISHED = "published", gettext_lazy("已发布")
+        WITHDRAWN = "withdrawn", gettext_lazy("已下架")
 
     class CompletionRule(models.TextChoices):
-        LESSONS_AND_QUIZ = "lessons_and_quiz", "学完全部课时并通过测验"
-        LESSONS = "lessons", "学完全部课时"
-        QUIZ = "quiz", "通过测验即可"
+        LESSONS_AND_QUIZ = "lessons_and_quiz", gettext_lazy("学完全部课时并通过测验")
+        LESSONS = "lessons", gettext_lazy("学完全部课时")
+        QUIZ = "quiz", gettext_lazy("通过测验即可")
 
-    uid = models.UUIDField("唯一标识符", default=uuid.uuid4, unique=True, editable=False)
-    title = models.CharField("课程名称", max_length=200)
-    summary = models.TextField("简介", blank=True)
-    teacher = models.CharField("主讲", max_length=100, blank=True)
-    tier = models.CharField("级别", max_length=12, choices=Tier.choices, default=Tier.PROVINCE)
-    audience = models.CharField("对象", max_length=12, choices=Audience.choices, default=Audience.STAFF)
-    category = models.CharField("分类", max_length=20, choices=Category.choices, default=Category.SERVICE)
-    credit_hours = models.DecimalField("学时", max_digits=5, decimal_places=1, default=Decimal("1"))
-    hours_kind = models.CharField("学时类型", max_length=12, choices=HoursKind.choices, default=HoursKind.SPECIALIST)
-    completion_rule = models.CharField(
-        "完成条件", max_length=20, choices=CompletionRule.choices, default=CompletionRule.LESSONS_AND_QUIZ
+    uid = models.UUIDField(gettext_lazy("唯一标识符"), default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(gettext_lazy("课程名称"), max_length=200)
+    summary = models.TextField(gettext_lazy("简介"), blank=True)
+    teacher = models.CharField(gettext_lazy("主讲"), max_length=100, blank=True)
+    tier = models.CharField(gettext_lazy("级别"), max_length=12, choices=Tier.choices, default=Tier.PROVINCE)
+    audience = models.CharField(gettext_lazy("对象"), max_length=12, choices=Audience.choices, default=Audience.STAFF)
+    category = models.CharField(gettext_lazy("分类"), max_length=20, choices=Category.choices, default=Category.SERVICE)
+    credit_hours = models.DecimalField(gettext_lazy("学时"), max_digits=5, decimal_places=1, default=Decimal("1"))
+    hours_kind = models.CharField(
+        gettext_lazy("学时类型"), max_length=12, choices=HoursKind.choices, default=HoursKind.SPECIALIST
     )
-    open_enrolment = models.BooleanField("开放报名", default=True, help_text="不勾选则只能由培训管理员指派")
-    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.DRAFT)
+    completion_rule = models.CharField(
+        gettext_lazy("完成条件"), max_length=20, choices=CompletionRule.choices, default=CompletionRule.LESSONS_AND_QUIZ
+    )
+    open_enrolment = models.BooleanField(
+        gettext_lazy("开放报名"), default=True, help_text=gettext_lazy("不勾选则只能由培训管理员指派")
+    )
+    status = models.CharField(gettext_lazy("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
     search_text = models.TextField(blank=True, editable=False)  # jieba-segmented, see services.index_course
     # Pulled from another site (federation): where it came from and the version imported.
-    origin_name = models.CharField("来源站点", max_length=100, blank=True)
-    origin_code = models.CharField("来源区划代码", max_length=6, blank=True)
-    origin_version = models.PositiveIntegerField("来源版本", default=0)
+    origin_name = models.CharField(gettext_lazy("来源站点"), max_length=100, blank=True)
+    origin_code = models.CharField(gettext_lazy("来源区划代码"), max_length=6, blank=True)
+    origin_version = models.PositiveIntegerField(gettext_lazy("来源版本"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "课程"
-        verbose_name_plural = "课程"
+        verbose_name = gettext_lazy("课程")
+        verbose_name_plural = gettext_lazy("课程")
         ordering = ["-published_at", "-pk"]
-        permissions = [("manage_training", "可管理培训（指派、报表、导入学时）")]
+        permissions = [("manage_training", gettext_lazy("可管理培训（指派、报表、导入学时）"))]
 
     def __str__(self) -> str:
         return self.title
@@ -116,20 +124,28 @@ class Course(ClusterableModel):  # clusterable: chapters are edited inline in th
         return f"/training/courses/{self.pk}/"
 
     @property
+    def page_url(self) -> str:
+        """The course page in the language being read (/en/training/courses/1/ under /en/); links
+        that leave the request (canonical URL, notifications) use get_absolute_url."""
+        from django.urls import reverse
+
+        return reverse("training_course", args=[self.pk])
+
+    @property
     def is_pulled(self) -> bool:
         return bool(self.origin_code)
 
 
 class Chapter(ClusterableModel):  # clusterable: lessons are edited inline in the admin
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # same on every copy (federation)
-    course = ParentalKey(Course, verbose_name="课程", on_delete=models.CASCADE, related_name="chapters")
-    title = models.CharField("章名称", max_length=200)
-    position = models.PositiveIntegerField("顺序", default=0)
+    course = ParentalKey(Course, verbose_name=gettext_lazy("课程"), on_delete=models.CASCADE, related_name="chapters")
+    title = models.CharField(gettext_lazy("章名称"), max_length=200)
+    position = models.PositiveIntegerField(gettext_lazy("顺序"), default=0)
 
     class Meta:
         ordering = ["position", "pk"]
-        verbose_name = "章"
-        verbose_name_plural = "章"
+        verbose_name = gettext_lazy("章")
+        verbose_name_plural = gettext_lazy("章")
 
     def __str__(self) -> str:
         return self.title
@@ -137,51 +153,51 @@ class Chapter(ClusterableModel):  # clusterable: lessons are edited inline in th
 
 class Lesson(models.Model):
     class Kind(models.TextChoices):
-        VIDEO = "video", "视频"
-        DOCUMENT = "document", "文档"
-        TEXT = "text", "图文"
+        VIDEO = "video", gettext_lazy("视频")
+        DOCUMENT = "document", gettext_lazy("文档")
+        TEXT = "text", gettext_lazy("图文")
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     chapter = ParentalKey(Chapter, on_delete=models.CASCADE, related_name="lessons")
-    title = models.CharField("课时名称", max_length=200)
-    position = models.PositiveIntegerField("顺序", default=0)
-    kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.VIDEO)
+    title = models.CharField(gettext_lazy("课时名称"), max_length=200)
+    position = models.PositiveIntegerField(gettext_lazy("顺序"), default=0)
+    kind = models.CharField(gettext_lazy("类型"), max_length=10, choices=Kind.choices, default=Kind.VIDEO)
     # Video: an uploaded MP4/WebM (a Wagtail document) or a stream URL (MP4 or HLS .m3u8).
     video = models.ForeignKey(
         "wagtaildocs.Document",
-        verbose_name="视频文件",
+        verbose_name=gettext_lazy("视频文件"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    video_url = models.URLField("视频地址（MP4 或 HLS）", max_length=500, blank=True)
+    video_url = models.URLField(gettext_lazy("视频地址（MP4 或 HLS）"), max_length=500, blank=True)
     captions = models.ForeignKey(
         "wagtaildocs.Document",
-        verbose_name="字幕（WebVTT）",
+        verbose_name=gettext_lazy("字幕（WebVTT）"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
     # The length the server trusts (never the player's): what 90 % is measured against.
-    duration_seconds = models.PositiveIntegerField("时长（秒）", default=0)
+    duration_seconds = models.PositiveIntegerField(gettext_lazy("时长（秒）"), default=0)
     document = models.ForeignKey(
         "wagtaildocs.Document",
-        verbose_name="PDF 文档",
+        verbose_name=gettext_lazy("PDF 文档"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    body = models.TextField("正文", blank=True)
+    body = models.TextField(gettext_lazy("正文"), blank=True)
     # Documents and texts: the least reading time before "学完" counts (server clock).
-    min_reading_seconds = models.PositiveIntegerField("最短阅读时间（秒）", default=0)
+    min_reading_seconds = models.PositiveIntegerField(gettext_lazy("最短阅读时间（秒）"), default=0)
 
     class Meta:
         ordering = ["chapter__position", "position", "pk"]
-        verbose_name = "课时"
-        verbose_name_plural = "课时"
+        verbose_name = gettext_lazy("课时")
+        verbose_name_plural = gettext_lazy("课时")
 
     def __str__(self) -> str:
         return self.title
@@ -191,13 +207,13 @@ class Lesson(models.Model):
         errors = {}
         if self.kind == self.Kind.VIDEO:
             if not self.video_id and not self.video_url:
-                errors["video"] = "视频课时：请选择视频文件或填写视频地址。"
+                errors["video"] = _("视频课时：请选择视频文件或填写视频地址。")
             if not self.duration_seconds:
-                errors["duration_seconds"] = "时长（秒）：视频课时必须填写时长，完成度按它计算。"
+                errors["duration_seconds"] = _("时长（秒）：视频课时必须填写时长，完成度按它计算。")
         elif self.kind == self.Kind.DOCUMENT and not self.document_id:
-            errors["document"] = "PDF 文档：文档课时请选择一个 PDF 文档。"
+            errors["document"] = _("PDF 文档：文档课时请选择一个 PDF 文档。")
         elif self.kind == self.Kind.TEXT and not self.body.strip():
-            errors["body"] = "正文：图文课时的正文不能为空。"
+            errors["body"] = _("正文：图文课时的正文不能为空。")
         if errors:
             raise ValidationError(errors)
 
@@ -214,16 +230,24 @@ class Lesson(models.Model):
 
 
 class Quiz(models.Model):
-    course = models.OneToOneField(Course, verbose_name="课程", on_delete=models.CASCADE, related_name="quiz")
-    title = models.CharField("测验名称", max_length=200, default="结业测验")
-    draw_count = models.PositiveIntegerField("每次抽题数", default=0, help_text="0 表示题库全部题目")
-    time_limit_minutes = models.PositiveIntegerField("限时（分钟）", default=20, help_text="0 表示不限时")
-    max_attempts = models.PositiveIntegerField("可作答次数", default=3, help_text="0 表示不限次数")
-    pass_mark = models.PositiveIntegerField("及格分（百分制）", default=60)
+    course = models.OneToOneField(
+        Course, verbose_name=gettext_lazy("课程"), on_delete=models.CASCADE, related_name="quiz"
+    )
+    title = models.CharField(gettext_lazy("测验名称"), max_length=200, default="结业测验")
+    draw_count = models.PositiveIntegerField(
+        gettext_lazy("每次抽题数"), default=0, help_text=gettext_lazy("0 表示题库全部题目")
+    )
+    time_limit_minutes = models.PositiveIntegerField(
+        gettext_lazy("限时（分钟）"), default=20, help_text=gettext_lazy("0 表示不限时")
+    )
+    max_attempts = models.PositiveIntegerField(
+        gettext_lazy("可作答次数"), default=3, help_text=gettext_lazy("0 表示不限次数")
+    )
+    pass_mark = models.PositiveIntegerField(gettext_lazy("及格分（百分制）"), default=60)
 
     class Meta:
-        verbose_name = "测验"
-        verbose_name_plural = "测验"
+        verbose_name = gettext_lazy("测验")
+        verbose_name_plural = gettext_lazy("测验")
 
     def __str__(self) -> str:
         return f"{self.course.title}：{self.title}"
@@ -231,21 +255,23 @@ class Quiz(models.Model):
 
 class Question(ClusterableModel):  # clusterable: choices are edited inline in the admin
     class Kind(models.TextChoices):
-        SINGLE = "single", "单选题"
-        MULTIPLE = "multiple", "多选题"
-        TRUE_FALSE = "true_false", "判断题"
+        SINGLE = "single", gettext_lazy("单选题")
+        MULTIPLE = "multiple", gettext_lazy("多选题")
+        TRUE_FALSE = "true_false", gettext_lazy("判断题")
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    quiz = models.ForeignKey(Quiz, verbose_name="测验", on_delete=models.CASCADE, related_name="questions")
-    kind = models.CharField("题型", max_length=12, choices=Kind.choices, default=Kind.SINGLE)
-    text = models.TextField("题目")
-    explanation = models.TextField("解析", blank=True)
-    position = models.PositiveIntegerField("顺序", default=0)
+    quiz = models.ForeignKey(
+        Quiz, verbose_name=gettext_lazy("测验"), on_delete=models.CASCADE, related_name="questions"
+    )
+    kind = models.CharField(gettext_lazy("题型"), max_length=12, choices=Kind.choices, default=Kind.SINGLE)
+    text = models.TextField(gettext_lazy("题目"))
+    explanation = models.TextField(gettext_lazy("解析"), blank=True)
+    position = models.PositiveIntegerField(gettext_lazy("顺序"), default=0)
 
     class Meta:
         ordering = ["position", "pk"]
-        verbose_name = "题目"
-        verbose_name_plural = "题目"
+        verbose_name = gettext_lazy("题目")
+        verbose_name_plural = gettext_lazy("题目")
 
     def __str__(self) -> str:
         return self.text[:40]
@@ -253,9 +279,9 @@ class Question(ClusterableModel):  # clusterable: choices are edited inline in t
 
 class Choice(models.Model):
     question = ParentalKey(Question, on_delete=models.CASCADE, related_name="choices")
-    text = models.CharField("选项", max_length=300)
-    is_correct = models.BooleanField("正确答案", default=False)
-    position = models.PositiveIntegerField("顺序", default=0)
+    text = models.CharField(gettext_lazy("选项"), max_length=300)
+    is_correct = models.BooleanField(gettext_lazy("正确答案"), default=False)
+    position = models.PositiveIntegerField(gettext_lazy("顺序"), default=0)
 
     class Meta:
         ordering = ["position", "pk"]
@@ -267,13 +293,15 @@ class Choice(models.Model):
 class TrainingGroup(models.Model):
     """A staff group (单位/部门) a 培训管理员 assigns courses to and reports on."""
 
-    name = models.CharField("名称", max_length=100, unique=True)
-    organisation = models.CharField("所属单位", max_length=100, blank=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name="成员", blank=True, related_name="+")
+    name = models.CharField(gettext_lazy("名称"), max_length=100, unique=True)
+    organisation = models.CharField(gettext_lazy("所属单位"), max_length=100, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=gettext_lazy("成员"), blank=True, related_name="+"
+    )
 
     class Meta:
-        verbose_name = "学员分组"
-        verbose_name_plural = "学员分组"
+        verbose_name = gettext_lazy("学员分组")
+        verbose_name_plural = gettext_lazy("学员分组")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -283,14 +311,14 @@ class TrainingGroup(models.Model):
 class Assignment(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
     group = models.ForeignKey(TrainingGroup, on_delete=models.CASCADE, related_name="assignments")
-    due_date = models.DateField("截止日期")
+    due_date = models.DateField(gettext_lazy("截止日期"))
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["course", "group"], name="training_assignment_once")]
-        verbose_name = "指派"
-        verbose_name_plural = "指派"
+        verbose_name = gettext_lazy("指派")
+        verbose_name_plural = gettext_lazy("指派")
 
     def __str__(self) -> str:
         return f"{self.course} → {self.group}"
@@ -298,22 +326,22 @@ class Assignment(models.Model):
 
 class Enrollment(models.Model):
     class Source(models.TextChoices):
-        SELF = "self", "自主报名"
-        ASSIGNED = "assigned", "管理员指派"
+        SELF = "self", gettext_lazy("自主报名")
+        ASSIGNED = "assigned", gettext_lazy("管理员指派")
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    source = models.CharField("方式", max_length=10, choices=Source.choices, default=Source.SELF)
-    due_date = models.DateField("截止日期", null=True, blank=True)
+    source = models.CharField(gettext_lazy("方式"), max_length=10, choices=Source.choices, default=Source.SELF)
+    due_date = models.DateField(gettext_lazy("截止日期"), null=True, blank=True)
     enrolled_at = models.DateTimeField(default=timezone.now)
-    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    completed_at = models.DateTimeField(gettext_lazy("完成时间"), null=True, blank=True)
     # The last due-date reminder sent (days before the due date: 7, 3, 1, 0), so each is sent once.
     reminded_days = models.SmallIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["course", "user"], name="training_enrol_once")]
-        verbose_name = "报名"
-        verbose_name_plural = "报名"
+        verbose_name = gettext_lazy("报名")
+        verbose_name_plural = gettext_lazy("报名")
 
     def __str__(self) -> str:
         return f"{self.user_id} @ {self.course_id}"
@@ -369,28 +397,28 @@ class HoursCredit(models.Model):
     """One line of a person's learning hours (学时): a completed course here, or imported offline training."""
 
     class Source(models.TextChoices):
-        COURSE = "course", "在线课程"
-        OFFLINE = "offline", "线下培训（导入）"
+        COURSE = "course", gettext_lazy("在线课程")
+        OFFLINE = "offline", gettext_lazy("线下培训（导入）")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveIntegerField("年度", db_index=True)
-    earned_on = models.DateField("日期")
-    hours = models.DecimalField("学时", max_digits=5, decimal_places=1)
-    kind = models.CharField("学时类型", max_length=12, choices=Course.HoursKind.choices)
-    source = models.CharField("来源", max_length=10, choices=Source.choices)
-    title = models.CharField("培训名称", max_length=200)
-    provider = models.CharField("主办单位", max_length=100, blank=True)
+    year = models.PositiveIntegerField(gettext_lazy("年度"), db_index=True)
+    earned_on = models.DateField(gettext_lazy("日期"))
+    hours = models.DecimalField(gettext_lazy("学时"), max_digits=5, decimal_places=1)
+    kind = models.CharField(gettext_lazy("学时类型"), max_length=12, choices=Course.HoursKind.choices)
+    source = models.CharField(gettext_lazy("来源"), max_length=10, choices=Source.choices)
+    title = models.CharField(gettext_lazy("培训名称"), max_length=200)
+    provider = models.CharField(gettext_lazy("主办单位"), max_length=100, blank=True)
     # Credited once: a course's hours through its enrollment; an imported row through its key.
     enrollment = models.OneToOneField(
         Enrollment, null=True, blank=True, on_delete=models.SET_NULL, related_name="credit"
     )
     import_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    certificate_code = models.CharField("证书编号", max_length=40, blank=True)
+    certificate_code = models.CharField(gettext_lazy("证书编号"), max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "学时记录"
-        verbose_name_plural = "学时记录"
+        verbose_name = gettext_lazy("学时记录")
+        verbose_name_plural = gettext_lazy("学时记录")
         indexes = [models.Index(fields=["year", "user"])]
 
     def __str__(self) -> str:

@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.chinese import parse_query, query_in_page_script, segment
 from core.chinese import tsquery as chinese_tsquery
@@ -193,22 +194,22 @@ def search_catalogue(params, *, limit: int = 50) -> CatalogueOutcome:
     outcome = CatalogueOutcome(query=(params.get("q") or "").strip())
     queryset = Course.objects.filter(status=Course.Status.PUBLISHED)
     filters = {
-        "tier": ("级别", Course.Tier),
-        "audience": ("对象", Course.Audience),
-        "category": ("分类", Course.Category),
-        "hours_kind": ("学时类型", Course.HoursKind),
+        "tier": (gettext("级别"), Course.Tier),
+        "audience": (gettext("对象"), Course.Audience),
+        "category": (gettext("分类"), Course.Category),
+        "hours_kind": (gettext("学时类型"), Course.HoursKind),
     }
     for name, (label, choices) in filters.items():
         value = params.get(name) or ""
         if not value:
             continue
         if value not in choices.values:
-            outcome.errors[name] = f"{label}：没有这个选项。"
+            outcome.errors[name] = gettext("%(label)s：没有这个选项。") % {"label": label}
             continue
         queryset = queryset.filter(**{name: value})
         outcome.filtered = True
     if len(outcome.query) > 100:
-        outcome.errors["q"] = "搜索词不能超过 100 个字。"
+        outcome.errors["q"] = gettext("搜索词不能超过 100 个字。")
     # The query side of the site search (core.chinese): each word whole, or as adjacent bigrams.
     words = parse_query(query_in_page_script(outcome.query[:100]))
     if words and "q" not in outcome.errors:
@@ -241,9 +242,9 @@ def enrol(user, course: Course, *, source: str = Enrollment.Source.SELF, due_dat
             existing.save(update_fields=["due_date", "source"])
         return existing
     if course.status != Course.Status.PUBLISHED:
-        raise ValidationError("该课程未发布，不能报名。")
+        raise ValidationError(gettext("该课程未发布，不能报名。"))
     if source == Enrollment.Source.SELF and not course.open_enrolment:
-        raise ValidationError("该课程不开放自主报名，请联系培训管理员指派。")
+        raise ValidationError(gettext("该课程不开放自主报名，请联系培训管理员指派。"))
     enrollment, _ = Enrollment.objects.get_or_create(
         course=course, user=user, defaults={"source": source, "due_date": due_date}
     )

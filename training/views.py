@@ -12,7 +12,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
@@ -84,14 +86,14 @@ def course_detail(request, course_id: int):
 def enrol(request, course_id: int):
     course = _published(course_id)
     if not request.user.is_authenticated:
-        return redirect(f"/accounts/login/?next={course.get_absolute_url()}")
+        return redirect(f"{reverse('login')}?next={course.page_url}")
     try:
         services.enrol(request.user, course)
     except ValidationError as exc:
         messages.error(request, "；".join(_errors(exc)))
     else:
-        messages.success(request, "报名成功，开始学习吧。")
-    return redirect(course.get_absolute_url())
+        messages.success(request, _("报名成功，开始学习吧。"))
+    return redirect(course.page_url)
 
 
 def _lesson_for(request, course_id: int, lesson_id: int) -> tuple[Course, Lesson, Enrollment]:
@@ -101,7 +103,7 @@ def _lesson_for(request, course_id: int, lesson_id: int) -> tuple[Course, Lesson
     )
     enrollment = _enrollment(request, course)
     if enrollment is None:
-        raise PermissionDenied("请先报名该课程。")
+        raise PermissionDenied(_("请先报名该课程。"))
     return course, lesson, enrollment
 
 
@@ -110,8 +112,8 @@ def lesson(request, course_id: int, lesson_id: int):
     try:
         course, lesson, enrollment = _lesson_for(request, course_id, lesson_id)
     except PermissionDenied:
-        messages.error(request, "请先报名该课程再学习。")
-        return redirect(f"/training/courses/{course_id}/")
+        messages.error(request, _("请先报名该课程再学习。"))
+        return redirect("training_course", course_id)
     progress = services.start_lesson(enrollment, lesson)
     lessons = list(Lesson.objects.filter(chapter__course=course).only("pk", "title"))
     index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
@@ -126,7 +128,7 @@ def lesson(request, course_id: int, lesson_id: int):
             "previous": lessons[index - 1] if index else None,
             "next": lessons[index + 1] if index + 1 < len(lessons) else None,
             "player": {
-                "progressUrl": f"/training/progress/{progress.pk}/",
+                "progressUrl": reverse("training_progress", args=[progress.pk]),
                 "session": progress.session,
                 "interval": 10,
             },
@@ -214,7 +216,7 @@ def lesson_video(request, course_id: int, lesson_id: int):
 def progress_report(request, progress_id: int):
     """The player's report: JSON {session, seq, start, end} → what was counted (JSON)."""
     if not request.user.is_authenticated:
-        return JsonResponse({"message": "请先登录。"}, status=401)
+        return JsonResponse({"message": _("请先登录。")}, status=401)
     try:
         data = json.loads(request.body or b"{}")
         if not isinstance(data, dict):
@@ -247,9 +249,9 @@ def lesson_done(request, course_id: int, lesson_id: int):
         raise Http404 from None
     except ValidationError as exc:
         messages.error(request, "；".join(_errors(exc)))
-        return redirect(f"/training/courses/{course_id}/lessons/{lesson_id}/")
-    messages.success(request, f"“{lesson.title}”已学完。")
-    return redirect(course.get_absolute_url())
+        return redirect("training_lesson", course_id, lesson_id)
+    messages.success(request, _("“%(title)s”已学完。") % {"title": lesson.title})
+    return redirect(course.page_url)
 
 
 @login_required
@@ -264,8 +266,8 @@ def quiz(request, course_id: int):
             attempt = services.start_attempt(enrollment)
         except ValidationError as exc:
             messages.error(request, "；".join(_errors(exc)))
-            return redirect(f"/training/courses/{course.pk}/quiz/")
-        return redirect(f"/training/attempts/{attempt.pk}/")
+            return redirect("training_quiz", course.pk)
+        return redirect("training_attempt", attempt.pk)
     attempts = list(QuizAttempt.objects.filter(enrollment=enrollment).order_by("number"))
     return render(
         request,
@@ -293,7 +295,7 @@ def attempt(request, attempt_id: int):
             error, status = "；".join(_errors(exc)), 400
             attempt.refresh_from_db()
         else:
-            return redirect(f"/training/attempts/{attempt.pk}/")
+            return redirect("training_attempt", attempt.pk)
     return render(
         request,
         "training/attempt.html",

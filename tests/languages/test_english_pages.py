@@ -1,0 +1,152 @@
+"""Under /en/ the interface reads in English: no Chinese is left on the page but what people wrote.
+
+A walk through the pages a foreign visitor meets on 浙江文化云 (home, a venue, an activity, an
+article, a digital resource, the training catalogue and a course, sign-in, registration, the
+personal centre and 我的预约). Every run of Chinese characters in the visible text (and in the
+labels a screen reader reads) must come from the database (titles, addresses, names people
+typed), never from a template or from code: a run either equals a whole run of some stored text,
+or is a long piece of one (a summary cut short). Short stray words ("时间", "名额", "月"/"日" of a
+date) left in a template are not stored as a whole run anywhere, so they fail the test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import models
+from django_tenants.utils import schema_context
+
+from cms_pages.models import ActivityPage, NewsPage, ResourcePage, VenuePage
+from languages.demo import provision_languages
+from tests.training.factories import make_course
+
+pytestmark = pytest.mark.django_db
+
+ZJ = "zhejiang.culture.localhost"
+CHINESE_RUN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+TAG = re.compile(r"<[^>]+>")
+LABEL_ATTRIBUTES = ("aria-label", "placeholder", "alt", "title")
+LONG_PIECE = 5  # a run this long that is part of a stored text is content (e.g. a cut summary)
+
+
+def _stored_runs(schema: str) -> tuple[set[str], list[str]]:
+    """Every run of Chinese in the text stored in `schema` (and the public schema)."""
+    whole: set[str] = set()
+    texts: list[str] = []
+    for schema_name in ("public", schema):
+        with schema_context(schema_name):
+            for model in apps.get_models():
+                if model._meta.proxy or model._meta.abstract:
+                    continue
+                text_fields = [
+                    f.attname
+                    for f in model._meta.concrete_fields
+                    if isinstance(f, models.CharField | models.TextField | models.JSONField)
+                ]
+                if not text_fields:
+                    continue
+                try:
+                    rows = list(model.objects.values_list(*text_fields))
+                except Exception:  # noqa: BLE001 - a table the schema does not have
+                    continue
+                for row in rows:
+                    for value in row:
+                        if value in (None, ""):
+                            continue
+                        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                        text = TAG.sub("", text)
+                        if HAN.search(text):
+                            texts.append(text)
+                            whole.update(CHINESE_RUN.findall(text))
+    return whole, texts
+
+
+def _leftover_chinese(html: str, whole: set[str], texts: list[str]) -> list[str]:
+    soup = BeautifulSoup(html, "html.parser")
+    for element in soup(["script", "style", "template"]):
+        element.decompose()
+    # Text marked as another language on purpose: the language switcher's own names, metadata.
+    for element in soup.select("body [lang]"):
+        if not element["lang"].lower().startswith("en"):
+            element.decompose()
+    pieces = [str(s) for s in soup.find_all(string=True)]
+    for attribute in LABEL_ATTRIBUTES:
+        pieces += [element[attribute] for element in soup.find_all(attrs={attribute: True})]
+    found = []
+    for piece in pieces:
+        for run in CHINESE_RUN.findall(piece):
+            if not HAN.search(run) and len(run) <= 2:
+                continue  # lone punctuation between two pieces of content
+            if run in whole or (len(run) >= LONG_PIECE and any(run in text for text in texts)):
+                continue
+            found.append(run)
+    return sorted(set(found))
+
+
+@pytest.fixture
+def zhejiang_in_english():
+    provision_languages(["zhejiang"])
+    with schema_context("zhejiang"):
+        course = make_course("非遗保护工作实务培训")
+        live = {"locale__language_code": "zh-hans"}
+        paths = [
+            "/en/",
+            "/en" + VenuePage.objects.live().filter(**live).first().url,
+            "/en" + ActivityPage.objects.live().filter(**live).first().url,
+            "/en" + NewsPage.objects.live().filter(**live).first().url,
+            "/en" + ResourcePage.objects.live().filter(**live).first().url,
+            "/en/training/",
+            f"/en/training/courses/{course.pk}/",
+        ]
+    return paths
+
+
+def test_public_pages_under_en_leave_no_chinese_but_content(client, zhejiang_in_english):
+    whole, texts = _stored_runs("zhejiang")
+    paths = [*zhejiang_in_english, "/en/accounts/login/", "/en/accounts/register/", "/en/accounts/password/reset/"]
+    leftovers = {}
+    for path in paths:
+        response = client.get(path, HTTP_HOST=ZJ)
+        assert response.status_code == 200, path
+        found = _leftover_chinese(response.content.decode(), whole, texts)
+        if found:
+            leftovers[path] = found
+    assert leftovers == {}
+
+
+def test_account_pages_under_en_leave_no_chinese_but_content(client):
+    user = get_user_model().objects.create_user(username="visitor_en", password="x-long-password-1", first_name="Ann")
+    client.force_login(user)
+    whole, texts = _stored_runs("zhejiang")
+    leftovers = {}
+    for path in ["/en/me/", "/en/me/bookings/", "/en/me/learning/"]:
+        response = client.get(path, HTTP_HOST=ZJ)
+        assert response.status_code == 200, path
+        found = _leftover_chinese(response.content.decode(), whole, texts)
+        if found:
+            leftovers[path] = found
+    assert leftovers == {}
+
+
+def test_the_chinese_sign_in_keeps_its_address_and_the_english_one_signs_in_to_the_same_session(client):
+    """Moving the account pages under the language prefixes keeps every old link working."""
+    user = get_user_model().objects.create_user(username="visitor_zh", password="x-long-password-1", first_name="Li")
+    chinese = client.get("/accounts/login/", HTTP_HOST=ZJ)
+    assert chinese.status_code == 200 and "登录文化云" in chinese.content.decode()
+    english = client.get("/en/accounts/login/?next=/en/", HTTP_HOST=ZJ)
+    assert english.status_code == 200
+    assert "Sign in to Culture Cloud" in english.content.decode()
+    response = client.post(
+        "/en/accounts/login/", {"username": "visitor_zh", "password": "x-long-password-1"}, HTTP_HOST=ZJ
+    )
+    assert response.status_code == 302 and response["Location"] == "/en/me/"
+    # The same session serves the Chinese personal centre.
+    me = client.get("/me/", HTTP_HOST=ZJ)
+    assert me.status_code == 200 and "个人中心" in me.content.decode()
+    assert user.display_name in me.content.decode()
