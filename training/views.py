@@ -131,6 +131,13 @@ def lesson(request, course_id: int, lesson_id: int):
                 "progressUrl": reverse("training_progress", args=[progress.pk]),
                 "session": progress.session,
                 "interval": 10,
+                # What the player writes on the page, in the page's language.
+                "text": {
+                    "watched": _("已观看 %(percent)s%%"),
+                    "completed": _("，本课时已完成"),
+                    "noHls": _("此浏览器不支持直接播放 HLS 视频，请使用手机浏览器或 Safari 打开。"),
+                    "offline": _("进度暂未保存（网络问题），稍后会继续记录。"),
+                },
             },
         },
     )

@@ -20,7 +20,8 @@
       root.classList.toggle("care", on);
       toggle.setAttribute("aria-pressed", on ? "true" : "false");
       try { window.localStorage.setItem(CARE_KEY, on ? "1" : "0"); } catch (e) { /* not remembered */ }
-      announce(on ? "已开启关怀模式" : "已关闭关怀模式");
+      // The words come from the page (data-announce-on/off), in its language.
+      announce(toggle.getAttribute(on ? "data-announce-on" : "data-announce-off") || (on ? "已开启关怀模式" : "已关闭关怀模式"));
       document.dispatchEvent(new CustomEvent("culture:care", { detail: on }));
     });
   });
@@ -31,8 +32,8 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(button.getAttribute("data-copy")).then(
-        function () { announce("已复制：" + button.getAttribute("data-copy")); },
-        function () { announce("复制失败，请长按地址文字手动复制"); }
+        function () { announce((button.getAttribute("data-copied") || "已复制：") + button.getAttribute("data-copy")); },
+        function () { announce(button.getAttribute("data-copy-failed") || "复制失败，请长按地址文字手动复制"); }
       );
     });
   });

@@ -14,9 +14,14 @@
   var lastPosition = 0;
   var stopped = false;
   var pending = [];
+  var text = config.text || {};
+  function watched(percent) {
+    var template = text.watched || "已观看 %(percent)s%%";
+    return template.replace("%(percent)s", percent).replace("%%", "%");
+  }
 
   if (video.dataset.hls === "1" && !video.canPlayType("application/vnd.apple.mpegurl")) {
-    status.textContent = "此浏览器不支持直接播放 HLS 视频，请使用手机浏览器或 Safari 打开。";
+    status.textContent = text.noHls || "此浏览器不支持直接播放 HLS 视频，请使用手机浏览器或 Safari 打开。";
   }
 
   function csrfToken() {
@@ -28,7 +33,7 @@
     if (typeof answer.percent === "number") {
       bar.value = answer.percent;
       bar.textContent = answer.percent + "%";
-      status.textContent = "已观看 " + answer.percent + "%" + (answer.completed ? "，本课时已完成" : "") +
+      status.textContent = watched(answer.percent) + (answer.completed ? (text.completed || "，本课时已完成") : "") +
         (answer.message ? "（" + answer.message + "）" : "");
     } else if (answer.message) {
       status.textContent = answer.message;
@@ -47,7 +52,7 @@
       body: body,
       keepalive: true
     }).then(function (response) { return response.json(); }).then(show).catch(function () {
-      status.textContent = "进度暂未保存（网络问题），稍后会继续记录。";
+      status.textContent = text.offline || "进度暂未保存（网络问题），稍后会继续记录。";
     });
     pending.push(request);
   }
