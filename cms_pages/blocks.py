@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_noop
 from wagtail import blocks
 from wagtail.blocks import StructBlockValidationError
 from wagtail.documents.blocks import DocumentChooserBlock
@@ -11,12 +12,12 @@ from wagtail.images.blocks import ImageBlock
 
 # The national resource categories (全国公共数字文化资源分类).
 RESOURCE_CATEGORIES = [
-    ("reading", "全民阅读"),
-    ("art", "全民艺术普及"),
-    ("tradition", "中华优秀传统文化"),
-    ("poverty", "文化精准扶贫"),
-    ("tourism", "文化旅游"),
-    ("mobile", "移动互联网适用"),
+    ("reading", gettext_noop("全民阅读")),
+    ("art", gettext_noop("全民艺术普及")),
+    ("tradition", gettext_noop("中华优秀传统文化")),
+    ("poverty", gettext_noop("文化精准扶贫")),
+    ("tourism", gettext_noop("文化旅游")),
+    ("mobile", gettext_noop("移动互联网适用")),
 ]
 
 

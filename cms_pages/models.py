@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, URLVali
 from django.db import models
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
@@ -390,23 +391,23 @@ class ActivityIndexPage(IndexPage):
 
 class ActivityPage(FederatedMixin, BasePage):  # noqa: DJ008 (Page's __str__: the title)
     CATEGORIES = [
-        ("performance", "演出"),
-        ("exhibition", "展览"),
-        ("lecture", "讲座"),
-        ("training", "培训"),
-        ("contest", "比赛"),
-        ("reading", "阅读推广"),
-        ("intangible", "非遗体验"),
-        ("other", "其他"),
+        ("performance", gettext_noop("演出")),
+        ("exhibition", gettext_noop("展览")),
+        ("lecture", gettext_noop("讲座")),
+        ("training", gettext_noop("培训")),
+        ("contest", gettext_noop("比赛")),
+        ("reading", gettext_noop("阅读推广")),
+        ("intangible", gettext_noop("非遗体验")),
+        ("other", gettext_noop("其他")),
     ]
     AUDIENCES = [
-        ("all", "所有人"),
-        ("children", "少年儿童"),
-        ("youth", "青少年"),
-        ("adults", "成年人"),
-        ("seniors", "老年人"),
-        ("families", "亲子家庭"),
-        ("disabled", "残障人士"),
+        ("all", gettext_noop("所有人")),
+        ("children", gettext_noop("少年儿童")),
+        ("youth", gettext_noop("青少年")),
+        ("adults", gettext_noop("成年人")),
+        ("seniors", gettext_noop("老年人")),
+        ("families", gettext_noop("亲子家庭")),
+        ("disabled", gettext_noop("残障人士")),
     ]
 
     start = models.DateTimeField("开始时间")
@@ -523,11 +524,11 @@ class ResourcePage(FederatedMixin, BasePage):  # noqa: DJ008 (Page's __str__: th
     """A digital resource with Dublin Core metadata and a permanent unique identifier."""
 
     KINDS = [
-        ("video", "视频"),
-        ("audio", "音频"),
-        ("ebook", "电子书"),
-        ("image_set", "图集"),
-        ("article", "图文"),
+        ("video", gettext_noop("视频")),
+        ("audio", gettext_noop("音频")),
+        ("ebook", gettext_noop("电子书")),
+        ("image_set", gettext_noop("图集")),
+        ("article", gettext_noop("图文")),
     ]
     # Dublin Core elements besides title (the page title) and identifier (defaults to the uid).
     DUBLIN_CORE = [
@@ -560,19 +561,29 @@ class ResourcePage(FederatedMixin, BasePage):  # noqa: DJ008 (Page's __str__: th
     stream_url = models.URLField("外部播放地址", blank=True, help_text="视频、音频的在线播放地址")
     duration = models.DurationField("时长", null=True, blank=True, help_text="格式：时:分:秒，如 01:30:00")
 
-    creator = models.CharField("创建者", max_length=255, blank=True, help_text="DC.creator：作者、表演者、摄制者")
-    subject = models.CharField("主题", max_length=255, blank=True, help_text="DC.subject：关键词，用“；”分隔")
-    description = models.TextField("描述", blank=True, help_text="DC.description")
-    publisher = models.CharField("出版者", max_length=255, blank=True, help_text="DC.publisher")
-    contributor = models.CharField("其他责任者", max_length=255, blank=True, help_text="DC.contributor")
-    date = models.DateField("日期", null=True, blank=True, help_text="DC.date：资源创建或发布日期")
-    type = models.CharField("类型", max_length=100, blank=True, help_text="DC.type：如 MovingImage、Text、StillImage")
-    format = models.CharField(
-        "格式", max_length=100, blank=True, help_text="DC.format：如 video/mp4、application/epub+zip"
+    creator = models.CharField(
+        gettext_noop("创建者"), max_length=255, blank=True, help_text="DC.creator：作者、表演者、摄制者"
     )
-    identifier = models.CharField("标识符", max_length=255, blank=True, help_text="DC.identifier：留空则使用唯一标识符")
-    source = models.CharField("来源", max_length=255, blank=True, help_text="DC.source")
-    language = models.CharField("语种", max_length=35, blank=True, default="zh", help_text="DC.language：如 zh、en、bo")
+    subject = models.CharField(
+        gettext_noop("主题"), max_length=255, blank=True, help_text="DC.subject：关键词，用“；”分隔"
+    )
+    description = models.TextField(gettext_noop("描述"), blank=True, help_text="DC.description")
+    publisher = models.CharField(gettext_noop("出版者"), max_length=255, blank=True, help_text="DC.publisher")
+    contributor = models.CharField(gettext_noop("其他责任者"), max_length=255, blank=True, help_text="DC.contributor")
+    date = models.DateField(gettext_noop("日期"), null=True, blank=True, help_text="DC.date：资源创建或发布日期")
+    type = models.CharField(
+        gettext_noop("类型"), max_length=100, blank=True, help_text="DC.type：如 MovingImage、Text、StillImage"
+    )
+    format = models.CharField(
+        gettext_noop("格式"), max_length=100, blank=True, help_text="DC.format：如 video/mp4、application/epub+zip"
+    )
+    identifier = models.CharField(
+        gettext_noop("标识符"), max_length=255, blank=True, help_text="DC.identifier：留空则使用唯一标识符"
+    )
+    source = models.CharField(gettext_noop("来源"), max_length=255, blank=True, help_text="DC.source")
+    language = models.CharField(
+        gettext_noop("语种"), max_length=35, blank=True, default="zh", help_text="DC.language：如 zh、en、bo"
+    )
     relation = models.CharField("关联", max_length=255, blank=True, help_text="DC.relation")
     coverage = models.CharField("覆盖范围", max_length=255, blank=True, help_text="DC.coverage：地域或时间范围")
     rights = models.CharField("权限", max_length=255, blank=True, help_text="DC.rights：版权声明")
@@ -609,8 +620,10 @@ class ResourcePage(FederatedMixin, BasePage):  # noqa: DJ008 (Page's __str__: th
         return f"urn:uuid:{self.uid}"
 
     def dublin_core(self) -> list[tuple[str, str, str]]:
-        """(element, Chinese label, value) for each filled Dublin Core element, title first."""
-        rows = [("title", "题名", self.title)]
+        """(element, Chinese label, value) for each filled Dublin Core element, title first.
+
+        The labels are message ids (gettext_noop): the page translates them, the OAI-PMH feed does not."""
+        rows = [("title", gettext_noop("题名"), self.title)]
         for name in self.DUBLIN_CORE:
             value = getattr(self, name)
             if name == "identifier":

@@ -5,6 +5,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_noop
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -17,14 +18,14 @@ hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "请输入 #RRGGBB 格式的�
 # The home page's service entrances (服务入口), in their default order: key → label. Which are
 # shown depends on what the site has (themes.services.service_entrances).
 SERVICE_CHOICES = [
-    ("activities", "活动预约"),
-    ("venues", "场馆预定"),
-    ("resources", "数字资源"),
-    ("training", "在线培训"),
-    ("volunteers", "志愿服务"),
-    ("live", "直播"),
-    ("vote", "投票"),
-    ("demand", "需求征集"),
+    ("activities", gettext_noop("活动预约")),
+    ("venues", gettext_noop("场馆预定")),
+    ("resources", gettext_noop("数字资源")),
+    ("training", gettext_noop("在线培训")),
+    ("volunteers", gettext_noop("志愿服务")),
+    ("live", gettext_noop("直播")),
+    ("vote", gettext_noop("投票")),
+    ("demand", gettext_noop("需求征集")),
 ]
 
 

@@ -70,7 +70,12 @@ def _require_manager(user) -> None:
 def course_search_text(course, lesson_titles) -> str:
     """What the catalogue search matches: title, summary, teacher, category, origin and lesson
     titles, segmented like the site search (core.chinese.segment: jieba words and bigrams)."""
-    parts = [course.title, course.summary, course.teacher, course.get_category_display(), course.origin_name]
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):  # the category as people search for it
+        category = course.get_category_display()
+    parts = [course.title, course.summary, course.teacher, category, course.origin_name]
     return segment("\n".join(p for p in [*parts, *lesson_titles] if p))
 
 
