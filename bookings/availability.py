@@ -9,17 +9,19 @@ from __future__ import annotations
 from django.db.models import IntegerField, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from .models import Booking, Session
 
 OPEN, FULL, SOON, CLOSED, ENDED, FREE = "open", "full", "soon", "closed", "ended", "free"
+# Message ids: the card template translates them.
 LABELS = {
-    OPEN: "可预约",
-    FULL: "已约满",
-    SOON: "即将开放预约",
-    CLOSED: "预约已截止",
-    ENDED: "已结束",
-    FREE: "无需预约",
+    OPEN: gettext_noop("可预约"),
+    FULL: gettext_noop("已约满"),
+    SOON: gettext_noop("即将开放预约"),
+    CLOSED: gettext_noop("预约已截止"),
+    ENDED: gettext_noop("已结束"),
+    FREE: gettext_noop("无需预约"),
 }
 
 

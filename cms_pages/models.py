@@ -584,9 +584,11 @@ class ResourcePage(FederatedMixin, BasePage):  # noqa: DJ008 (Page's __str__: th
     language = models.CharField(
         gettext_noop("语种"), max_length=35, blank=True, default="zh", help_text="DC.language：如 zh、en、bo"
     )
-    relation = models.CharField("关联", max_length=255, blank=True, help_text="DC.relation")
-    coverage = models.CharField("覆盖范围", max_length=255, blank=True, help_text="DC.coverage：地域或时间范围")
-    rights = models.CharField("权限", max_length=255, blank=True, help_text="DC.rights：版权声明")
+    relation = models.CharField(gettext_noop("关联"), max_length=255, blank=True, help_text="DC.relation")
+    coverage = models.CharField(
+        gettext_noop("覆盖范围"), max_length=255, blank=True, help_text="DC.coverage：地域或时间范围"
+    )
+    rights = models.CharField(gettext_noop("权限"), max_length=255, blank=True, help_text="DC.rights：版权声明")
 
     content_panels = [
         *Page.content_panels,
