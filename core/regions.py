@@ -35,8 +35,20 @@ def is_prefecture_code(code: str) -> bool:
     return code.endswith("00") and not code.endswith("0000") and code in _divisions()
 
 
+def is_county_code(code: str) -> bool:
+    """A county-level code (county, district, county-level city, banner): not ending in 00."""
+    return not code.endswith("00") and code in _divisions()
+
+
 def province_of(code: str) -> str:
     return code[:2] + "0000"
+
+
+def prefecture_of(code: str) -> str | None:
+    """The prefecture a county-level code belongs to; None for those directly under their
+    province: the 省直辖县级行政区划 (xx90xx) and the districts of the four municipalities."""
+    prefecture = code[:4] + "00"
+    return prefecture if is_prefecture_code(prefecture) else None
 
 
 def subdivisions(code: str) -> list[tuple[str, str]]:

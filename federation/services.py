@@ -597,7 +597,7 @@ def link_site_to_national(site) -> bool:
     Idempotent; returns True when a link was made. The national site and the template get none.
     """
     national = get_tenant_model().objects.filter(kind="national").first()
-    if national is None or site.kind not in ("province", "city"):
+    if national is None or site.kind not in get_tenant_model().REPORTING_KINDS:
         return False
     with schema_context(site.schema_name):
         if uplink() is not None:

@@ -243,7 +243,8 @@ def national_tables(rng: services.DateRange) -> list[Table]:
     columns = ["站点", "级别", "所属省份", *[label for _, label, _ in NATIONAL_METRICS], "最近上报时间", "最近数据日期"]
     rows = []
     for site in sites:
-        level = "省级" if site.origin_code == site.province_code else "市级"
+        code = site.origin_code
+        level = "省级" if code == site.province_code else "市级" if code.endswith("00") else "县级"
         rows.append(
             [
                 site.origin_name,
@@ -265,7 +266,7 @@ def national_tables(rng: services.DateRange) -> list[Table]:
             entry[2 + i] += value(site.pk, metric, hours)
     per_province = Table(
         "provinces",
-        "按省份汇总（省级与所辖市级站点合计）",
+        "按省份汇总（省级与所辖市级、县级站点合计）",
         ["省份", "站点数", *[label for _, label, _ in NATIONAL_METRICS]],
         [provinces[code] for code in sorted(provinces)],
         {"type": "bar", "series": [2, 3]},

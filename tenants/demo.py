@@ -163,7 +163,7 @@ def _share_with_national(site: CultureSite) -> None:
     from federation import services as federation
     from federation.models import FederationSettings
 
-    if site.kind not in (CultureSite.Kind.PROVINCE, CultureSite.Kind.CITY):
+    if site.kind not in CultureSite.REPORTING_KINDS:
         return
     with schema_context(site.schema_name):
         with transaction.atomic():

@@ -1,4 +1,4 @@
-"""Tenants: the national portal, provinces and cities, each in its own PostgreSQL schema."""
+"""Tenants: the national portal, provinces, cities and counties, each in its own PostgreSQL schema."""
 
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
@@ -11,6 +11,7 @@ class CultureSite(TenantMixin):
         NATIONAL = "national", "国家"
         PROVINCE = "province", "省级"
         CITY = "city", "市级"
+        COUNTY = "county", "县级"
 
     name = models.CharField("名称", max_length=100)
     kind = models.CharField("级别", max_length=16, choices=Kind.choices)
@@ -32,7 +33,9 @@ class CultureSite(TenantMixin):
     auto_create_schema = False
     auto_drop_schema = False
 
-    SERVED_KINDS = (Kind.NATIONAL, Kind.PROVINCE, Kind.CITY)
+    SERVED_KINDS = (Kind.NATIONAL, Kind.PROVINCE, Kind.CITY, Kind.COUNTY)
+    # The sites that report to the national site (federation uplink, pushed resources).
+    REPORTING_KINDS = (Kind.PROVINCE, Kind.CITY, Kind.COUNTY)
 
     class Meta:
         verbose_name = "文化云站点"

@@ -192,7 +192,7 @@ def validate_new_site(spec: NewSite) -> CultureSite | None:
         errors["name"] = "站点名称不能超过 100 个字符。"
 
     if spec.kind not in CultureSite.SERVED_KINDS:
-        errors["kind"] = "站点级别必须是 national（国家）、province（省级）或 city（市级）。"
+        errors["kind"] = "站点级别必须是 national（国家）、province（省级）、city（市级）或 county（县级）。"
 
     code = spec.region_code or ""
     if not regions.REGION_CODE_PATTERN.match(code):
@@ -205,6 +205,8 @@ def validate_new_site(spec: NewSite) -> CultureSite | None:
         errors["region_code"] = f"“{code}”不是省级行政区划代码（应以 0000 结尾）。"
     elif spec.kind == Kind.CITY and not regions.is_prefecture_code(code):
         errors["region_code"] = f"“{code}”不是地市级行政区划代码（应以 00 结尾，且不以 0000 结尾）。"
+    elif spec.kind == Kind.COUNTY and not regions.is_county_code(code):
+        errors["region_code"] = f"“{code}”不是县级行政区划代码（县级代码不以 00 结尾）。"
     elif CultureSite.objects.filter(region_code=code).exclude(kind=Kind.TEMPLATE).exists():
         errors["region_code"] = f"行政区划“{code}”已有站点。"
 
@@ -225,24 +227,43 @@ def _validate_parent(spec: NewSite, errors: dict[str, str]) -> CultureSite | Non
     if not spec.parent_slug:
         if spec.kind == Kind.CITY:
             errors["parent"] = "市级站点必须指定上级省级站点。"
+        elif spec.kind == Kind.COUNTY:
+            errors["parent"] = "县级站点必须指定上级站点：所属地市的市级站点（省直辖县级行政区划为省级站点）。"
         return CultureSite.objects.filter(kind=Kind.NATIONAL).first()
     parent = CultureSite.objects.filter(schema_name=spec.parent_slug).first()
     if parent is None:
         errors["parent"] = f"上级站点“{spec.parent_slug}”不存在。"
         return None
-    expected = Kind.NATIONAL if spec.kind == Kind.PROVINCE else Kind.PROVINCE
+    code_ok = "region_code" not in errors
+    expected, parent_code = _expected_parent(spec.kind, spec.region_code if code_ok else "")
+    if expected is None:  # a county whose code is wrong: that error is enough
+        return parent
     if parent.kind != expected:
         errors["parent"] = (
             f"上级站点“{parent.name}”是{parent.get_kind_display()}站点；"
             f"{dict(Kind.choices)[spec.kind]}站点的上级必须是{dict(Kind.choices)[expected]}站点。"
         )
-    elif (
-        spec.kind == Kind.CITY
-        and "region_code" not in errors
-        and (regions.province_of(spec.region_code) != parent.region_code)
-    ):
+        if spec.kind == Kind.COUNTY:
+            errors["parent"] += f"（行政区划“{spec.region_code}”属于 {parent_code}）"
+    elif code_ok and parent_code and parent.region_code != parent_code:
         errors["parent"] = f"行政区划“{spec.region_code}”不属于上级站点“{parent.name}”（{parent.region_code}）。"
     return parent
+
+
+def _expected_parent(kind: str, code: str) -> tuple[str | None, str]:
+    """The kind of parent a new site needs and the region code that parent must have ('' when
+    the code is not known to be valid): a province reports to the national site, a city to its
+    province, a county to its prefecture's city, or to its province when it has no prefecture
+    (省直辖县级行政区划 xx90xx, districts of the municipalities); None for a county whose code is
+    not valid, as its parent cannot be told."""
+    if kind == Kind.PROVINCE:
+        return Kind.NATIONAL, ""
+    if kind == Kind.COUNTY:
+        if not code:
+            return None, ""
+        prefecture = regions.prefecture_of(code)
+        return (Kind.CITY, prefecture) if prefecture else (Kind.PROVINCE, regions.province_of(code))
+    return Kind.PROVINCE, regions.province_of(code) if code else ""
 
 
 def _validate_domains(spec: NewSite, errors: dict[str, str]) -> None:
@@ -367,11 +388,11 @@ def create_culture_site(spec: NewSite, *, by_migrations: bool = False) -> Cultur
 
 
 def _link_federation(site: CultureSite) -> None:
-    """A new province or city reports to the national site; a new national site links them all."""
+    """A new province, city or county reports to the national site; a new national site links them all."""
     from federation.services import link_site_to_national
 
     if site.kind == Kind.NATIONAL:
-        for other in CultureSite.objects.filter(kind__in=[Kind.PROVINCE, Kind.CITY]):
+        for other in CultureSite.objects.filter(kind__in=CultureSite.REPORTING_KINDS):
             link_site_to_national(other)
     else:
         link_site_to_national(site)

@@ -22,12 +22,15 @@ def directory(request):
     )
     national = [s for s in sites if s.kind == CultureSite.Kind.NATIONAL]
     provinces = [s for s in sites if s.kind == CultureSite.Kind.PROVINCE]
-    cities_by_parent: dict[int, list[CultureSite]] = {}
+    children: dict[int, list[CultureSite]] = {}
     for s in sites:
-        if s.kind == CultureSite.Kind.CITY:
-            cities_by_parent.setdefault(s.parent_id, []).append(s)
-    for province in provinces:
-        province.city_list = cities_by_parent.get(province.pk, [])
+        if s.kind in (CultureSite.Kind.CITY, CultureSite.Kind.COUNTY):
+            children.setdefault(s.parent_id, []).append(s)
+    for site in sites:
+        # A province lists its cities, then the counties directly under it; a city its counties.
+        site.city_list = sorted(
+            children.get(site.pk, []), key=lambda c: (c.kind == CultureSite.Kind.COUNTY, c.region_code)
+        )
     return render(request, "tenants/directory.html", {"national": national, "provinces": provinces})
 
 

@@ -141,7 +141,8 @@ def committed_db(django_db_setup, django_db_blocker):
         yield
         connection.set_schema_to_public()
         Domain.objects.exclude(pk__in=domains_before).delete()
-        CultureSite.objects.exclude(pk__in=sites_before).delete()
+        for site in CultureSite.objects.exclude(pk__in=sites_before).order_by("-pk"):
+            site.delete()  # newest first: a county before the city it belongs to (`parent` is PROTECT)
         with connection.cursor() as cursor:
             for schema in _schemas() - schemas_before:
                 cursor.execute(f'DROP SCHEMA "{schema}" CASCADE')

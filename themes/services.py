@@ -24,7 +24,7 @@ def site_switcher_entries() -> list[dict]:
     if entries is None:
         sites = (
             get_tenant_model()
-            .objects.filter(kind__in=["national", "province", "city"], is_active=True)
+            .objects.filter(kind__in=get_tenant_model().SERVED_KINDS, is_active=True)
             .prefetch_related("domains")
             .order_by("region_code")
         )

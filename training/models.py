@@ -56,6 +56,7 @@ class Course(ClusterableModel):  # clusterable: chapters are edited inline in th
         NATIONAL = "national", gettext_lazy("国家级")
         PROVINCE = "province", gettext_lazy("省级")
         CITY = "city", gettext_lazy("市级")
+        COUNTY = "county", gettext_lazy("县级")
 
     class Audience(models.TextChoices):
         STAFF = "staff", gettext_lazy("业务干部")

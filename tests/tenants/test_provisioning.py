@@ -86,7 +86,7 @@ BAD_INPUT = [
     (dict(slug="x" * 64), "slug", "小写"),
     (dict(slug="杭州"), "slug", "小写"),
     (dict(name="  "), "name", "请填写"),
-    (dict(kind="county"), "kind", "级别"),
+    (dict(kind="village"), "kind", "级别"),
     (dict(kind="national", parent_slug=None, region_code="100000"), "kind", "只能有一个"),
     (dict(region_code="33010"), "region_code", "6 位数字"),
     (dict(region_code="33010x"), "region_code", "6 位数字"),

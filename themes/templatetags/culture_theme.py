@@ -85,18 +85,24 @@ def brand_colours_style(context, branding):
 
 @register.inclusion_tag("themes/site_switcher.html", takes_context=True)
 def site_switcher(context):
-    """The switcher between the national site, provinces and cities (as provincial clouds have)."""
+    """The switcher between the national site, provinces, cities and counties (as provincial clouds have)."""
     from themes.services import site_switcher_entries
 
     request = context.get("request")
     current = getattr(request, "tenant", None)
     entries = site_switcher_entries()
     national = [e for e in entries if e["kind"] == "national"]
-    provinces = [
-        {**e, "city_list": [c for c in entries if c["parent_id"] == e["pk"]]}
-        for e in entries
-        if e["kind"] == "province"
-    ]
+    children: dict[int, list[dict]] = {}
+    for e in entries:
+        if e["kind"] in ("city", "county"):
+            children.setdefault(e["parent_id"], []).append(e)
+
+    def with_children(entry: dict) -> dict:
+        # a province: its cities, then its counties without a prefecture; a city: its counties
+        below = sorted(children.get(entry["pk"], []), key=lambda c: c["kind"] == "county")
+        return {**entry, "city_list": [with_children(c) for c in below]}
+
+    provinces = [with_children(e) for e in entries if e["kind"] == "province"]
     return {"national": national, "provinces": provinces, "current_pk": getattr(current, "pk", None)}
 
 

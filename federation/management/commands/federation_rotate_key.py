@@ -26,8 +26,10 @@ class Command(BaseCommand):
 
     def handle(self, *, tenant, **options):
         site = get_site(tenant)
-        if site.kind not in ("province", "city"):
-            raise CommandError(f"--tenant: {site.schema_name} is a {site.kind} site; only provinces and cities push")
+        if site.kind not in get_tenant_model().REPORTING_KINDS:
+            raise CommandError(
+                f"--tenant: {site.schema_name} is a {site.kind} site; only provinces, cities and counties push"
+            )
         with schema_context(site.schema_name):
             peer = services.uplink()
         if peer is None:

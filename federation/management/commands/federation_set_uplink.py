@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_tenant_model, schema_context
 
 from federation import services
 from federation.transport import TransportError, for_peer
@@ -70,8 +70,10 @@ class Command(BaseCommand):
         public_url = normalised_base_url(public_url, "--public-url") if public_url and not loopback else ""
         secret = self._secret(secret_env, options.get("stdin"))
         site = get_site(tenant)
-        if site.kind not in ("province", "city"):
-            raise CommandError(f"--tenant: {site.schema_name} is a {site.kind} site; only provinces and cities push")
+        if site.kind not in get_tenant_model().REPORTING_KINDS:
+            raise CommandError(
+                f"--tenant: {site.schema_name} is a {site.kind} site; only provinces, cities and counties push"
+            )
         with schema_context(site.schema_name):
             with transaction.atomic():
                 peer = services.set_uplink(

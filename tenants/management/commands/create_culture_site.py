@@ -9,7 +9,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--slug", required=True, help="subdomain and schema name: lowercase letters and digits")
         parser.add_argument("--name", required=True, help="display name, e.g. 杭州文化云")
-        parser.add_argument("--kind", required=True, choices=["national", "province", "city"])
+        parser.add_argument("--kind", required=True, choices=["national", "province", "city", "county"])
         parser.add_argument("--region", required=True, help="GB/T 2260 administrative region code, e.g. 330100")
         parser.add_argument("--parent", default=None, help="slug of the parent site (a province for a city)")
         parser.add_argument("--domain", action="append", default=[], help="an extra domain of the site (repeatable)")
