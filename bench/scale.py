@@ -45,6 +45,7 @@ import argparse
 import http.client
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -359,6 +360,10 @@ def main() -> int:
     parser.add_argument("--drop", action="store_true")
     args = parser.parse_args()
     DB_NAME = args.database
+    # Stopped by Ctrl-C or `kill` (also when started in the background, where SIGINT is ignored):
+    # raise in Python, so a clone in progress removes its half-made schema (create_culture_site).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     sys.path.insert(0, str(REPO_ROOT))
     if args.drop:
         return drop()
