@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from cms_pages import privacy
 from cms_pages.models import VenueRoom
 from tenants.services import absolute_url, public_base_url
 
@@ -92,6 +93,14 @@ def _session_or_404(session_id: int) -> Session:
 
 @transaction.non_atomic_requests  # book_seats is its own transaction: the lock ends before the response
 def session_detail(request, session_id: int):
+    if not privacy.restricted_sections():  # no page of this site is restricted (cached: no query)
+        return _session_detail(request, session_id)
+    # A session of a restricted activity answers what the activity's page answers.
+    session = _session_or_404(session_id)
+    return privacy.guarded(request, session.activity, lambda: _session_detail(request, session_id))
+
+
+def _session_detail(request, session_id: int):
     errors: list[str] = []
     status = 200
     if request.method == "POST":
@@ -283,6 +292,10 @@ def room(request, room_id: int):
     )
     if room_settings is None or not room_settings.room.page.live:
         raise Http404("该功能室不开放预定")
+    return privacy.guarded(request, room_settings.room.page, lambda: _room(request, room_id, room_settings))
+
+
+def _room(request, room_id: int, room_settings: RoomSettings):
     errors: list[str] = []
     status = 200
     if request.method == "POST":

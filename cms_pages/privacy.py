@@ -13,6 +13,8 @@ content version: adding, changing or removing a restriction moves the content ve
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.core.cache import cache
 from django.db.models import Q
 
@@ -87,3 +89,168 @@ def refuses_non_member(page, user) -> bool:
         return False  # no restriction here at all: no query
     restricted = MembersOnlyRestriction.objects.filter(restriction__in=page.get_view_restrictions())
     return restricted.exists() and not members().filter(pk=user.pk).exists()
+
+
+# --- what hangs off a restricted page ------------------------------------------------------------
+
+
+def refusal(request, page):
+    """The answer to a request that may not see `page`, or None when it may.
+
+    For views that show something belonging to a page outside Wagtail's serving (an activity's
+    booking session, a venue's room): they show the page's title and details, so they ask for
+    exactly what the page itself asks for — Wagtail's password form (the password, once given,
+    also opens the page), a sign-in, or the members-only 403. No query for a page under no
+    restriction (the restricted sections are cached per content version)."""
+    from django.template.response import TemplateResponse
+    from django.urls import reverse
+    from django.utils.cache import add_never_cache_headers
+    from wagtail.forms import PasswordViewRestrictionForm
+    from wagtail.models import PageViewRestriction
+    from wagtail.wagtail_hooks import require_wagtail_login
+
+    if not is_restricted(page):
+        return None
+    response = None
+    for restriction in page.get_view_restrictions():
+        if restriction.accept_request(request):
+            continue
+        if restriction.restriction_type == PageViewRestriction.PASSWORD:
+            form = PasswordViewRestrictionForm(instance=restriction, initial={"return_url": request.get_full_path()})
+            action_url = reverse("wagtailcore_authenticate_with_password", args=[restriction.id, page.id])
+            response = page.serve_password_required_response(request, form, action_url)
+        else:
+            response = require_wagtail_login(next=request.get_full_path())
+        break
+    if response is None and refuses_non_member(page, request.user):
+        response = TemplateResponse(request, "cms_pages/members_only.html", {"page_title": page.title}, status=403)
+    if response is not None:
+        add_never_cache_headers(response)
+    return response
+
+
+def is_restricted(page) -> bool:
+    """Whether a view restriction covers `page` (cached per content version: no query)."""
+    return any(page.path.startswith(path) for path, _depth in restricted_sections())
+
+
+def guarded(request, page, respond):
+    """`respond()` (a view's answer about something of `page`: a booking session, a room) if this
+    request may see `page`, else what the page itself would answer. An answer about a restricted
+    page is never stored by a cache."""
+    from django.utils.cache import add_never_cache_headers
+
+    refused = refusal(request, page)
+    if refused is not None:
+        return refused
+    response = respond()
+    if is_restricted(page):
+        add_never_cache_headers(response)
+    return response
+
+
+# --- every language version carries its original's restrictions ---------------------------------
+
+_mirroring: ContextVar[bool] = ContextVar("cms_pages_mirroring_restrictions", default=False)
+
+
+def _spec(restriction) -> tuple:
+    return (
+        restriction.restriction_type,
+        restriction.password,
+        sorted(restriction.groups.values_list("pk", flat=True)),
+        is_members_only(restriction),
+    )
+
+
+def mirror_restrictions(page_id: int) -> None:
+    """Give every language version of a page exactly the view restrictions of its original (the
+    version in the site's default language), members-only included.
+
+    Translations are separate pages in Wagtail, each with its own restrictions: a restriction set
+    on a page after its zh-Hant or English version was made (or on a section whose translated
+    section already existed) would leave those versions — the same text — public, listed and
+    searchable. wagtail-localize copies the original's restriction only when a translation is
+    created or re-synchronised; this runs whenever a restriction changes. The original is the
+    source, as in wagtail-localize: while the original is restricted its versions carry exactly its
+    restrictions; a version of a public original may be restricted on its own (docs/privacy.md)."""
+    from wagtail.models import Locale, Page, PageViewRestriction
+
+    if _mirroring.get():
+        return  # our own writes below
+    page = Page.objects.filter(pk=page_id).only("pk", "translation_key", "locale_id").first()
+    if page is None:
+        return
+    versions = list(Page.objects.filter(translation_key=page.translation_key).only("pk", "locale_id"))
+    if len(versions) < 2:
+        return
+    default = Locale.get_default()
+    original = next((version for version in versions if version.locale_id == default.pk), None)
+    if original is None:
+        return  # a page that exists only in other languages: each version keeps its own
+    wanted = [_spec(r) for r in PageViewRestriction.objects.filter(page=original).order_by("pk")]
+    if not wanted and page.pk != original.pk:
+        return  # a translation restricted while its original is public: more private, kept
+    token = _mirroring.set(True)
+    try:
+        for version in versions:
+            if version.pk == original.pk:
+                continue
+            existing = list(PageViewRestriction.objects.filter(page=version).order_by("pk"))
+            for index, (kind, password, groups, members_only) in enumerate(wanted):
+                restriction = existing[index] if index < len(existing) else PageViewRestriction(page_id=version.pk)
+                if restriction.pk is None or (restriction.restriction_type, restriction.password) != (kind, password):
+                    restriction.restriction_type, restriction.password = kind, password
+                    restriction.save()
+                if sorted(restriction.groups.values_list("pk", flat=True)) != groups:
+                    restriction.groups.set(groups)
+                if is_members_only(restriction) != members_only:
+                    set_members_only(restriction, members_only)
+            for restriction in existing[len(wanted) :]:
+                restriction.delete()
+    finally:
+        _mirroring.reset(token)
+
+
+def _restriction_saved(sender, instance, **kwargs):
+    mirror_restrictions(instance.page_id)
+
+
+def _restriction_deleted(sender, instance, origin=None, **kwargs):
+    from wagtail.models import Page
+
+    if isinstance(origin, Page) or (getattr(origin, "model", None) is not None and issubclass(origin.model, Page)):
+        return  # the page itself is being deleted: its other language versions keep theirs
+    mirror_restrictions(instance.page_id)
+
+
+def _groups_changed(sender, instance, action, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear"):
+        mirror_restrictions(instance.page_id)
+
+
+def _members_only_changed(sender, instance, origin=None, **kwargs):
+    from wagtail.models import Page, PageViewRestriction
+
+    if origin is not None and not isinstance(origin, sender):
+        model = origin.__class__ if not hasattr(origin, "model") else origin.model
+        if issubclass(model, Page | PageViewRestriction):
+            return  # deleted with its restriction or page: handled there
+    restriction = PageViewRestriction.objects.filter(pk=instance.restriction_id).only("page_id").first()
+    if restriction is not None:
+        mirror_restrictions(restriction.page_id)
+
+
+def connect_mirroring() -> None:
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+    from wagtail.models import PageViewRestriction
+
+    from .models import MembersOnlyRestriction
+
+    post_save.connect(_restriction_saved, sender=PageViewRestriction, dispatch_uid="privacy-mirror-save")
+    post_delete.connect(_restriction_deleted, sender=PageViewRestriction, dispatch_uid="privacy-mirror-delete")
+    m2m_changed.connect(
+        _groups_changed, sender=PageViewRestriction.groups.through, dispatch_uid="privacy-mirror-groups"
+    )
+    post_save.connect(_members_only_changed, sender=MembersOnlyRestriction, dispatch_uid="privacy-mirror-members")
+    post_delete.connect(_members_only_changed, sender=MembersOnlyRestriction, dispatch_uid="privacy-mirror-members-del")

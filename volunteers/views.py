@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from cms_pages import privacy
 from tenants.services import absolute_url
 
 from . import exports, services
@@ -81,6 +82,11 @@ def volunteer_home(request):
 @login_required
 def sign_up(request, shift_id: int):
     shift = get_object_or_404(Shift.objects.select_related("opportunity"), pk=shift_id)
+    # A shift of an opportunity under a view restriction is for those the page admits.
+    return privacy.guarded(request, shift.opportunity, lambda: _sign_up(request, shift))
+
+
+def _sign_up(request, shift: Shift):
     try:
         signup, created = services.sign_up(request.user, shift)
     except ValidationError as exc:

@@ -21,6 +21,7 @@ from tests.live_server import running_server
 ZJ = "zhejiang.culture.localhost"
 NATIONAL = "national.culture.localhost"
 SECRET = "机密馆藏清点"  # in every restricted title; must never reach an anonymous visitor
+SECRET_HANT = "機密館藏清點"  # the same in the zh-Hant versions
 
 
 def _publish(parent, page):
@@ -36,6 +37,7 @@ def restricted_world(django_db_blocker):
     from cms_pages import models as m
     from federation import services
     from federation.models import OutboxEntry, Record
+    from languages.services import sync_traditional
 
     created: dict[str, list] = {"zhejiang": [], "national": []}
     with django_db_blocker.unblock():
@@ -63,6 +65,8 @@ def restricted_world(django_db_blocker):
                 )
                 services.deliver_pending()
                 for page in (news, activity, resource):
+                    sync_traditional(page)  # their zh-Hant versions, made while they were public
+                for page in (news, activity, resource):
                     PageViewRestriction.objects.create(page=page, restriction_type="login")
                 services.deliver_pending()  # withdrawn upstream
                 created["zhejiang"] = [news, activity, resource]
@@ -80,6 +84,9 @@ def restricted_world(django_db_blocker):
                 with schema_context(schema):
                     uids = [page.uid for page in pages]
                     for page in pages:
+                        translations = type(page).objects.filter(translation_key=page.translation_key)
+                        for version in translations.exclude(pk=page.pk):
+                            version.delete()
                         type(page).objects.filter(pk=page.pk).delete()
                     OutboxEntry.objects.filter(record__uid__in=uids).delete()
                     Record.objects.filter(uid__in=uids).delete()
@@ -110,6 +117,11 @@ def test_an_anonymous_visitor_never_sees_a_restricted_title_on_any_list(fresh_se
         "/search/?q=机密",
         "/rss.xml",
         "/sitemap.xml",
+        "/zh-hant/",
+        "/zh-hant/news/",
+        "/zh-hant/activities/",
+        "/zh-hant/resources/",
+        "/zh-hant/search/?q=機密",
     ]
     national_lists = ["/", "/resources/", "/search/?q=机密", "/catalogue/", "/catalogue/?q=机密", "/rss.xml"]
     for host, paths in ((ZJ, zhejiang_lists), (NATIONAL, national_lists)):
@@ -117,6 +129,7 @@ def test_an_anonymous_visitor_never_sees_a_restricted_title_on_any_list(fresh_se
             response = page.goto(url(host, path))
             assert response.status == 200, f"{host}{path}"
             assert SECRET not in page.content(), f"restricted title shown on {host}{path}"
+            assert SECRET_HANT not in page.content(), f"restricted title (zh-Hant) shown on {host}{path}"
     # The lists are real lists: public items show (the demo venue's name on its index).
     page.goto(url(ZJ, "/venues/"))
     assert page.locator("main a").count() > 0
