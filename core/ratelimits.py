@@ -38,7 +38,10 @@ class Limit:
 
 _LANG = r"(?:[a-z]{2,3}(?:-[a-z]{2,4})?/)?"
 LIMITS = (
-    Limit("login", re.compile(rf"^/{_LANG}accounts/login/$"), ("POST",), "登录尝试过于频繁", per_tenant=False),
+    # Our sign-in (under any language prefix) and Wagtail's admin sign-in: the same accounts, one counter.
+    Limit(
+        "login", re.compile(rf"^/(?:{_LANG}accounts|admin)/login/$"), ("POST",), "登录尝试过于频繁", per_tenant=False
+    ),
     Limit("register", re.compile(rf"^/{_LANG}accounts/register/$"), ("POST",), "注册请求过于频繁", per_tenant=False),
     Limit(
         "verification",
@@ -62,8 +65,17 @@ LIMITS = (
         per_tenant=True,
     ),
     Limit("search", re.compile(rf"^/{_LANG}search/$"), ("GET", "HEAD"), "搜索过于频繁", per_tenant=True),
+    # The catalogue and OAI-PMH answer under every language prefix too (core/urls.py i18n_patterns):
+    # /en/catalogue/ is the same catalogue and counts against the same limit.
     Limit("catalogue", re.compile(rf"^/{_LANG}catalogue/"), ("GET", "HEAD"), "目录查询过于频繁", per_tenant=True),
-    Limit("oai", re.compile(r"^/oai/$"), ("GET", "HEAD", "POST"), "OAI-PMH 请求过于频繁", per_tenant=True, status=503),
+    Limit(
+        "oai",
+        re.compile(rf"^/{_LANG}oai/$"),
+        ("GET", "HEAD", "POST"),
+        "OAI-PMH 请求过于频繁",
+        per_tenant=True,
+        status=503,
+    ),
 )
 # A second counter per target account: mails to one address cannot be repeated from many addresses.
 PASSWORD_RESET_ACCOUNT = "password_reset_account"  # noqa: S105 - a counter name, not a password
