@@ -32,7 +32,7 @@ def _publish(parent, page):
 
 @pytest.fixture
 def restricted_world(django_db_blocker):
-    from wagtail.models import PageViewRestriction
+    from wagtail.models import Page, PageViewRestriction
 
     from cms_pages import models as m
     from federation import services
@@ -41,6 +41,10 @@ def restricted_world(django_db_blocker):
 
     created: dict[str, list] = {"zhejiang": [], "national": []}
     with django_db_blocker.unblock():
+        with schema_context("zhejiang"):
+            # Making zh-Hant versions also makes the zh-Hant tree above them (home, sections):
+            # everything zh-Hant that is new is removed at the end (the database is kept).
+            hant_before = set(Page.objects.filter(locale__language_code="zh-hant").values_list("pk", flat=True))
         try:
             with schema_context("zhejiang"):
                 now = timezone.now()
@@ -84,10 +88,13 @@ def restricted_world(django_db_blocker):
                 with schema_context(schema):
                     uids = [page.uid for page in pages]
                     for page in pages:
-                        translations = type(page).objects.filter(translation_key=page.translation_key)
-                        for version in translations.exclude(pk=page.pk):
-                            version.delete()
                         type(page).objects.filter(pk=page.pk).delete()
+                    if schema == "zhejiang":
+                        new_hant = Page.objects.filter(locale__language_code="zh-hant").exclude(pk__in=hant_before)
+                        for pk in new_hant.order_by("depth").values_list("pk", flat=True):
+                            version = Page.objects.filter(pk=pk).first()
+                            if version is not None:  # not already gone with its parent
+                                version.delete()
                     OutboxEntry.objects.filter(record__uid__in=uids).delete()
                     Record.objects.filter(uid__in=uids).delete()
                 with schema_context("national"):
