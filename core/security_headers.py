@@ -60,12 +60,27 @@ def is_admin_path(path: str) -> bool:
     return path.startswith(ADMIN_PATH_PREFIX)
 
 
+def serves_admin(request) -> bool:
+    """Whether this request reached Wagtail's admin: /admin/ on an open tenant site. The
+    unknown-host 404, the closed-site 503 and the platform host's 404 under /admin/ are our own
+    pages and keep the strict policy."""
+    from django_tenants.utils import get_public_schema_name
+
+    tenant = getattr(request, "tenant", None)
+    return (
+        is_admin_path(request.path_info)
+        and tenant is not None
+        and tenant.schema_name != get_public_schema_name()
+        and getattr(tenant, "is_active", True)
+    )
+
+
 class CultureCSPMiddleware(CSPMiddleware):
     def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
         if report_only:
             return parts
-        if is_admin_path(request.path_info):
+        if serves_admin(request):
             parts.config = ADMIN_POLICY
             return parts
         hashes = getattr(request, "csp_style_hashes", None)

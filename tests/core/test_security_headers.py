@@ -29,6 +29,8 @@ def _policy(response) -> dict[str, list[str]]:
         (ZJ, "/accounts/login/", 200),
         (ZJ, "/search/?q=越剧", 200),
         ("nowhere.culture.localhost", "/", 404),  # unknown host: answered before the tenant exists
+        ("nowhere.culture.localhost", "/admin/", 404),  # not Wagtail's admin: no admin policy
+        ("culture.localhost", "/admin/", 404),  # the platform host has no Wagtail admin
         (ZJ, "/no-such-page/", 404),
     ],
 )
@@ -55,6 +57,13 @@ def test_the_closed_site_page_carries_the_policies(client):
     assert response.status_code == 503
     assert _policy(response)["script-src"] == ["'self'"]
     assert "microphone=()" in response["Permissions-Policy"]
+    # /admin/ of a closed site is the same closed page, under the strict policy.
+    set_site_active("sichuan", False)
+    try:
+        response = client.get("/admin/", HTTP_HOST="sichuan.culture.localhost")
+    finally:
+        set_site_active("sichuan", True)
+    assert response.status_code == 503 and _policy(response)["script-src"] == ["'self'"]
 
 
 def test_the_brand_colours_are_allowed_by_hash_not_by_unsafe_inline(client):
