@@ -234,14 +234,13 @@ def deactivate_account(user) -> None:
 
     The row stays: pages, revisions, bookings and volunteer hours in every tenant refer to it.
     """
-    from django.contrib.sessions.models import Session
+    from core.sessions import end_sessions
 
     from .models import AccountSession
 
     with transaction.atomic():
         type(user).objects.filter(pk=user.pk).update(is_active=False)
-        keys = AccountSession.objects.filter(user=user).values_list("session_key", flat=True)
-        Session.objects.filter(session_key__in=list(keys)).delete()
+        end_sessions(AccountSession.objects.filter(user=user).values_list("session_key", flat=True))
         AccountSession.objects.filter(user=user).delete()
     user.is_active = False
 

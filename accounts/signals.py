@@ -6,8 +6,9 @@ so that signing out on any site ends them all.
 """
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.contrib.sessions.models import Session
 from django.dispatch import receiver
+
+from core.sessions import end_sessions
 
 from .models import AccountSession
 
@@ -22,6 +23,5 @@ def remember_session(sender, request, user, **kwargs):
 def end_every_session(sender, request, user, **kwargs):
     if user is None:
         return
-    keys = list(AccountSession.objects.filter(user=user).values_list("session_key", flat=True))
-    Session.objects.filter(session_key__in=keys).delete()
+    end_sessions(list(AccountSession.objects.filter(user=user).values_list("session_key", flat=True)))
     AccountSession.objects.filter(user=user).delete()

@@ -338,7 +338,11 @@ CAMPAIGN_VOTE_GUARD = env_bool("CULTURE_CAMPAIGN_VOTE_GUARD", True)
 WEBSOCKET_URLPATTERNS = ["live.routing.websocket_urlpatterns", "campaigns.routing.websocket_urlpatterns"]
 
 # --- Sessions ---------------------------------------------------------------
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Rows in the database, read from the shared Redis (core.sessions: tolerant of a Redis outage,
+# cached copies bounded to SESSION_CACHE_SECONDS): no session query on signed-in requests.
+SESSION_ENGINE = "core.sessions"
+SESSION_CACHE_ALIAS = "shared"
+SESSION_CACHE_SECONDS = int(os.environ.get("CULTURE_SESSION_CACHE_SECONDS", "300"))
 
 # --- Tasks ------------------------------------------------------------------
 # One queue in the public schema; each task records the tenant schema that
