@@ -10,6 +10,7 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -220,6 +221,7 @@ def lesson_video(request, course_id: int, lesson_id: int):
 
 
 @require_POST
+@transaction.non_atomic_requests  # record_progress is the transaction: no savepoint inside another
 def progress_report(request, progress_id: int):
     """The player's report: JSON {session, seq, start, end} → what was counted (JSON)."""
     if not request.user.is_authenticated:

@@ -84,6 +84,27 @@ def test_enrol_watch_and_report_progress_over_http(client, learner, course):
     assert wrong.status_code == 400 and "start" in wrong.json()["message"]
 
 
+def test_a_progress_report_is_one_short_transaction(client, learner, course):
+    """Every player sends one every 10 s: the busiest write of the platform. Its statements:
+    search_path, the user, the locked row, its update (no session query, no savepoint)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with schema_context("zhejiang"):
+        enrollment = services.enrol(learner, course)
+        progress = services.start_lesson(enrollment, lessons(course)[0])
+    client.get("/me/", HTTP_HOST=ZJ)  # the session is read once, then from the shared cache
+    body = {"session": progress.session, "start": 0, "end": 10}
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.post(
+            f"/training/progress/{progress.pk}/", json.dumps({**body, "seq": 1}), "application/json", HTTP_HOST=ZJ
+        )
+    assert answer.status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    assert len(statements) <= 4, "\n".join(statements)
+    assert not [s for s in statements if "SAVEPOINT" in s or "django_session" in s]
+
+
 def test_progress_and_courses_do_not_cross_tenants(client, learner, course):
     with schema_context("zhejiang"):
         enrollment = services.enrol(learner, course)
