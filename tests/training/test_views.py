@@ -100,9 +100,13 @@ def test_a_progress_report_is_one_short_transaction(client, learner, course):
             f"/training/progress/{progress.pk}/", json.dumps({**body, "seq": 1}), "application/json", HTTP_HOST=ZJ
         )
     assert answer.status_code == 200
-    statements = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
-    assert len(statements) <= 4, "\n".join(statements)
-    assert not [s for s in statements if "SAVEPOINT" in s or "django_session" in s]
+    statements = [q["sql"] for q in queries.captured_queries]
+    # The test runs inside a transaction of its own, so record_progress's is a savepoint here; a
+    # request-wide transaction around it would add a second one.
+    savepoints = [s for s in statements if s.startswith("SAVEPOINT")]
+    work = [s for s in statements if "SAVEPOINT" not in s and s not in ("BEGIN", "COMMIT")]
+    assert len(savepoints) == 1 and len(work) <= 4, "\n".join(statements)
+    assert not [s for s in statements if "django_session" in s]
 
 
 def test_progress_and_courses_do_not_cross_tenants(client, learner, course):
