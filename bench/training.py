@@ -157,6 +157,15 @@ class Trainee:
         return time.perf_counter() - started, status
 
 
+async def hang_up(trainees: list[Trainee]) -> None:
+    """Close the connections at the end of a phase: each phase runs in an event loop of its own,
+    and a connection cannot outlive the loop that opened it."""
+    for trainee in trainees:
+        if trainee.writer is not None:
+            trainee.writer.close()
+        trainee.reader = trainee.writer = None
+
+
 async def paced(trainees: list[Trainee], seconds: float) -> tuple[list[float], int, float]:
     latencies, errors = [], 0
     started = time.perf_counter()
@@ -173,7 +182,9 @@ async def paced(trainees: list[Trainee], seconds: float) -> tuple[list[float], i
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
 
     await asyncio.gather(*(run(i, t) for i, t in enumerate(trainees)))
-    return latencies, errors, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    await hang_up(trainees)
+    return latencies, errors, elapsed
 
 
 async def saturate(trainees: list[Trainee], seconds: float) -> tuple[list[float], int, float]:
@@ -188,7 +199,9 @@ async def saturate(trainees: list[Trainee], seconds: float) -> tuple[list[float]
             errors += status != 200
 
     await asyncio.gather(*(run(t) for t in trainees))
-    return latencies, errors, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    await hang_up(trainees)
+    return latencies, errors, elapsed
 
 
 def percentile(values: list[float], q: float) -> float:
