@@ -273,7 +273,9 @@ def add_one_column_seconds() -> float:
 def web_figures(tenants: list[str], port: int) -> tuple[float, float]:
     """RSS of daphne after each tenant's home page once; p95 of uncached home pages."""
     env = dict(os.environ)
-    log = (REPO_ROOT / "var" / "log" / "bench-scale-daphne.log").open("wb")
+    log_path = REPO_ROOT / "var" / "log" / "bench-scale-daphne.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)  # a fresh checkout has no var/log yet
+    log = log_path.open("wb")
     cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "core.asgi:application"]
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)  # noqa: S603
     try:
@@ -394,7 +396,14 @@ def main() -> int:
         noop = manage("migrate_schemas", "--executor=multiprocessing", "--noinput")
         # What any manage.py command costs before it does anything (imports, system checks).
         baseline = manage("check")
+        # Each figure as soon as it is known: a later step that fails must not lose the earlier ones.
+        print(
+            f"  {size}: clone {clone}, DB {db_mib:.0f} MiB, pg_class {pg_class}, start-up {startup:.2f} s, "
+            f"no-op upgrade {noop:.1f} s (check {baseline:.1f} s)",
+            flush=True,
+        )
         column = None if args.skip_column else add_one_column_seconds()
+        print(f"  {size}: one added column {_figure(column, '.1f')} s", flush=True)
         tenants = list(
             CultureSite.objects.filter(kind__in=CultureSite.SERVED_KINDS).values_list("schema_name", flat=True)
         )
