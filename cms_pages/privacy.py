@@ -94,59 +94,31 @@ def refuses_non_member(page, user) -> bool:
 # --- what hangs off a restricted page ------------------------------------------------------------
 
 
-def refusal(request, page):
-    """The answer to a request that may not see `page`, or None when it may.
-
-    For views that show something belonging to a page outside Wagtail's serving (an activity's
-    booking session, a venue's room): they show the page's title and details, so they ask for
-    exactly what the page itself asks for — Wagtail's password form (the password, once given,
-    also opens the page), a sign-in, or the members-only 403. No query for a page under no
-    restriction (the restricted sections are cached per content version)."""
-    from django.template.response import TemplateResponse
-    from django.urls import reverse
-    from django.utils.cache import add_never_cache_headers
-    from wagtail.forms import PasswordViewRestrictionForm
-    from wagtail.models import PageViewRestriction
-    from wagtail.wagtail_hooks import require_wagtail_login
-
-    if not is_restricted(page):
-        return None
-    response = None
-    for restriction in page.get_view_restrictions():
-        if restriction.accept_request(request):
-            continue
-        if restriction.restriction_type == PageViewRestriction.PASSWORD:
-            form = PasswordViewRestrictionForm(instance=restriction, initial={"return_url": request.get_full_path()})
-            action_url = reverse("wagtailcore_authenticate_with_password", args=[restriction.id, page.id])
-            response = page.serve_password_required_response(request, form, action_url)
-        else:
-            response = require_wagtail_login(next=request.get_full_path())
-        break
-    if response is None and refuses_non_member(page, request.user):
-        response = TemplateResponse(request, "cms_pages/members_only.html", {"page_title": page.title}, status=403)
-    if response is not None:
-        add_never_cache_headers(response)
-    return response
-
-
 def is_restricted(page) -> bool:
     """Whether a view restriction covers `page` (cached per content version: no query)."""
     return any(page.path.startswith(path) for path, _depth in restricted_sections())
 
 
 def guarded(request, page, respond):
-    """`respond()` (a view's answer about something of `page`: a booking session, a room) if this
-    request may see `page`, else what the page itself would answer. An answer about a restricted
-    page is never stored by a cache."""
-    from django.utils.cache import add_never_cache_headers
+    """`respond()` (a view's answer about something of `page` shown outside Wagtail's serving: an
+    activity's booking session, a venue's room, a shift's sign-up) if this request may see
+    `page`, else exactly what serving the page answers: Wagtail's own restriction check (the
+    password form — the password, once given, also opens the page — or a sign-in) and our
+    members-only hook (cms_pages.wagtail_hooks). An answer about a restricted page is never stored
+    by a cache. No query for a page under no restriction (the restricted sections are cached per
+    content version)."""
+    from wagtail.wagtail_hooks import check_view_restrictions
 
-    refused = refusal(request, page)
-    if refused is not None:
-        return refused
-    response = respond()
-    if is_restricted(page):
-        add_never_cache_headers(response)
-    return response
+    from .wagtail_hooks import members_only
+
+    if not is_restricted(page):
+        return respond()
+
+    def serve(page, request, serve_args, serve_kwargs):
+        refused = members_only(page, request, serve_args, serve_kwargs)
+        return refused if refused is not None else respond()
+
+    return check_view_restrictions(serve)(page, request, [], {})
 
 
 # --- every language version carries its original's restrictions ---------------------------------
