@@ -26,9 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -81,22 +79,6 @@ class Meter:
         self.clients = time.process_time() - self.clients
 
 
-def start_servers(count: int, port: int, log) -> list[subprocess.Popen]:
-    """One daphne (as `make run`), or `count` sharing one listening socket (as run_platform --web-processes)."""
-    if count <= 1:
-        return [provision.start_daphne(port, log)]
-    listener = socket.create_server(("127.0.0.1", port), backlog=2048)
-    listener.set_inheritable(True)
-    fd = listener.fileno()
-    command = [sys.executable, "-m", "daphne", "--fd", str(fd), "core.asgi:application"]
-    servers = [
-        subprocess.Popen(command, cwd=provision.REPO_ROOT, env=dict(os.environ), stdout=log, stderr=log, pass_fds=[fd])  # noqa: S603
-        for _ in range(count)
-    ]
-    listener.close()  # the servers hold it
-    return servers
-
-
 def report(label: str, outcome, requests_made: int, meter: Meter | None = None) -> float:
     rate = requests_made / outcome.elapsed
     cpu = (
@@ -139,7 +121,7 @@ def main() -> int:
     port = provision.free_port()
     log = tempfile.TemporaryFile()
     os.environ["CULTURE_PORT"] = str(port)
-    daphnes = start_servers(args.web_processes, port, log)
+    daphnes = provision.start_servers(args.web_processes, port, log)
     print(f"  {len(daphnes)} daphne process(es), {os.cpu_count()} CPUs, {args.threads} requests in flight")
     ok = True
     try:

@@ -276,6 +276,28 @@ def start_daphne(port: int, log) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=REPO_ROOT, env=dict(os.environ), stdout=log, stderr=log)  # noqa: S603
 
 
+def start_servers(count: int, port: int, log) -> list[subprocess.Popen]:
+    """One daphne (as `make run`), or `count` sharing one listening socket (as run_platform --web-processes)."""
+    if count <= 1:
+        return [start_daphne(port, log)]
+    listener = socket.create_server(("127.0.0.1", port), backlog=2048)
+    listener.set_inheritable(True)
+    fd = listener.fileno()
+    command = [sys.executable, "-m", "daphne", "--fd", str(fd), "core.asgi:application"]
+    servers = [
+        subprocess.Popen(command, cwd=REPO_ROOT, env=dict(os.environ), stdout=log, stderr=log, pass_fds=[fd])  # noqa: S603
+        for _ in range(count)
+    ]
+    listener.close()  # the servers hold it
+    return servers
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def print_tail(log, lines: int = 20) -> None:
     log.seek(0)
     for line in log.read().decode("utf-8", "replace").splitlines()[-lines:]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -287,6 +288,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--paced-seconds", type=float, default=30)
     parser.add_argument("--saturation-seconds", type=float, default=20)
     parser.add_argument("--port", type=int, default=8106)
+    parser.add_argument(
+        "--web-processes",
+        type=int,
+        default=1,
+        help="daphne processes sharing the port, as `run_platform --web-processes N` runs them (default 1)",
+    )
     parser.add_argument("--skip-load", action="store_true", help="only the yearly report")
     parser.add_argument("--drop", action="store_true", help="remove the benchmark tenant and exit")
     return parser.parse_args()
@@ -312,34 +319,36 @@ def main() -> int:
         print(f"{len(rows)} trainees ready in {time.perf_counter() - started:.1f} s")
         connection.close()
         with tempfile.TemporaryFile() as log:
-            server = provision.start_daphne(args.port, log)
+            servers = provision.start_servers(args.web_processes, args.port, log)
             try:
-                provision.wait_until_up(server, args.port, HOST)
+                for server in servers:
+                    provision.wait_until_up(server, args.port, HOST)
                 trainees = [Trainee(args.port, *row) for row in rows]
                 warm = asyncio.run(saturate(trainees[:20], 2))
                 assert warm[1] == 0, "warm-up requests failed (see the server log)"
                 print(
-                    f"\nProgress reports, {len(trainees)} trainees (targets: ≥ {TARGET_RATE}/s sustained, p95 ≤ {TARGET_P95_MS} ms)"
+                    f"\nProgress reports, {len(trainees)} trainees, {len(servers)} daphne process(es) on "
+                    f"{os.cpu_count()} CPUs (targets: ≥ {TARGET_RATE}/s sustained, p95 ≤ {TARGET_P95_MS} ms)"
                 )
-                results.append(
-                    print_load(
+                for label, phase, target in (
+                    (
                         f"paced, every 10 s ({len(trainees) / 10:.0f}/s offered)",
-                        *asyncio.run(paced(trainees, args.paced_seconds)),
-                        target_rate=None,
-                    )
-                )
-                results.append(
-                    print_load(
-                        "saturation, back to back",
-                        *asyncio.run(saturate(trainees, args.saturation_seconds)),
-                        target_rate=TARGET_RATE,
-                    )
-                )
+                        paced(trainees, args.paced_seconds),
+                        None,
+                    ),
+                    ("saturation, back to back", saturate(trainees, args.saturation_seconds), TARGET_RATE),
+                ):
+                    cpu_before = sum(provision.cpu_seconds(s.pid) for s in servers)
+                    latencies, errors, elapsed = asyncio.run(phase)
+                    cpu = sum(provision.cpu_seconds(s.pid) for s in servers) - cpu_before
+                    results.append(print_load(label, latencies, errors, elapsed, target_rate=target))
+                    print(f"  {'':<38} server CPU {1000 * cpu / max(len(latencies), 1):.2f} ms per report")
             except Exception:
                 provision.print_tail(log, 30)
                 raise
             finally:
-                provision.stop(server)
+                for server in servers:
+                    provision.stop(server)
     year = timezone.localdate().year
     ensure_report_people(REPORT_PEOPLE, year)
     with schema_context(TENANT):

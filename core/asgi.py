@@ -14,6 +14,7 @@ from core.database import pool  # noqa: E402
 from core.page_cache import PageCacheASGI  # noqa: E402
 from core.websockets import TenantWebsocketMiddleware  # noqa: E402
 from core.ws_routing import websocket_urlpatterns  # noqa: E402
+from training.player_reports import PlayerReportsASGI  # noqa: E402
 
 # The web server's request threads share one bounded pool of connections (decision 0010).
 pool.enable()
@@ -23,7 +24,9 @@ application = ProtocolTypeRouter(
         # Full-page cache hits are answered first, before Django's request handling (core.page_cache),
         # and so keep being served when the database is busy or away; everything else passes the
         # front door: a bounded number of requests (and pooled connections) inside Django (core.admission).
-        "http": PageCacheASGI(AdmissionControl(django_application)),
+        # The video player's progress reports, hundreds a second, are answered in front of Django's
+        # handler with the same rules (training.player_reports, decision 0025).
+        "http": PageCacheASGI(AdmissionControl(PlayerReportsASGI(django_application))),
         # Host → tenant first, then the platform session cookie → scope["user"] (core.websockets).
         "websocket": TenantWebsocketMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }

@@ -22,11 +22,11 @@ import hashlib
 import os
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from django.core.cache.backends.redis import RedisCache
-from django.utils.functional import cached_property
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_REDIS_DIR = BASE_DIR / "var" / "redis"
@@ -138,19 +138,52 @@ def stop_embedded_redis() -> None:
         client.close()
 
 
+# How often a process checks that the embedded server still answers (and starts it again if not).
+EMBEDDED_CHECK_SECONDS = 10
+
+_clients: dict[tuple, object] = {}
+_clients_lock = threading.Lock()
+_embedded_checked_at = 0.0
+
+
+def _embedded_settings() -> tuple[str, str]:
+    return os.environ.get("REDIS_URL", ""), os.environ.get("CULTURE_REDIS_DIR", "")
+
+
 class SharedRedisCache(RedisCache):
     """Django's Redis cache on REDIS_URL, or on the embedded server when LOCATION is empty.
 
     The server is started when the cache first talks to Redis, not when Django builds the cache
     object (its system checks build every alias), so commands that never count anything never
     start it.
+
+    Django builds a cache object per request context under ASGI, and each of its Redis clients
+    keeps its own connection pool: every request opened (and pinged) a new connection to Redis.
+    Here the client, and so its connection pool, is shared by every cache object of the process
+    with the same servers and options (redis-py's pools are thread-safe and reset after a fork).
     """
 
     def __init__(self, server, params):
         super().__init__(server or "", params)
 
-    @cached_property
+    @property
     def _cache(self):
-        if self._servers in ([], [""]):
-            self._servers = [redis_url()]
-        return self._class(self._servers, **self._options)
+        global _embedded_checked_at
+        embedded = self._servers in ([], [""])
+        now = time.monotonic()
+        if embedded and now - _embedded_checked_at > EMBEDDED_CHECK_SECONDS:
+            url = redis_url()  # starts the embedded server if it is not (or no longer) running
+            _embedded_checked_at = now
+        else:
+            url = None
+        # The embedded server of this process's settings (the tests point CULTURE_REDIS_DIR elsewhere).
+        servers = tuple(self._servers) if not embedded else ("embedded", *_embedded_settings())
+        key = (servers, self._class, repr(sorted(self._options.items())))
+        client = _clients.get(key)
+        if client is None:
+            with _clients_lock:
+                client = _clients.get(key)
+                if client is None:
+                    client = self._class([url or redis_url()] if embedded else self._servers, **self._options)
+                    _clients[key] = client
+        return client

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 import mimetypes
 import re
 
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import player_reports, services
 from .models import Course, Enrollment, Lesson, LessonProgress, QuizAttempt, TrainingGroup
 
 
@@ -223,29 +222,15 @@ def lesson_video(request, course_id: int, lesson_id: int):
 @require_POST
 @transaction.non_atomic_requests  # record_progress is the transaction: no savepoint inside another
 def progress_report(request, progress_id: int):
-    """The player's report: JSON {session, seq, start, end} → what was counted (JSON)."""
+    """The player's report: JSON {session, seq, start, end} → what was counted (JSON).
+
+    Ordinary reports are answered before Django by training.player_reports (the same `answer`);
+    this view answers the rest (not signed in, and any report that reaches Django directly)."""
     if not request.user.is_authenticated:
-        return JsonResponse({"message": _("请先登录。")}, status=401)
-    try:
-        data = json.loads(request.body or b"{}")
-        if not isinstance(data, dict):
-            raise ValueError
-    except ValueError:
-        return JsonResponse({"message": "进度报告格式错误。"}, status=400)
-    try:
-        outcome = services.record_progress(
-            progress_id,
-            user=request.user,
-            session=str(data.get("session", "")),
-            seq=data.get("seq"),
-            start=data.get("start"),
-            end=data.get("end"),
-        )
-    except ValidationError as exc:
-        return JsonResponse({"message": "；".join(_errors(exc))}, status=400)
-    except PermissionDenied as exc:
-        return JsonResponse({"message": str(exc)}, status=404)
-    return JsonResponse(outcome.as_json(), status=409 if outcome.status == "stale_session" else 200)
+        status, payload = player_reports.not_signed_in()
+    else:
+        status, payload = player_reports.answer(progress_id, request.user, request.body)
+    return JsonResponse(payload, status=status)
 
 
 @require_POST

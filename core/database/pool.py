@@ -9,9 +9,9 @@ pool needs psycopg 3; this is the same idea for psycopg2 (decision 0010):
 * at most `size` connections exist at once; a thread that wants one while all are lent out
   waits up to `timeout` seconds, then gets `PoolTimeout` (the web request answers 503);
 * a connection comes back when Django closes it (at the end of each request); it is rolled
-  back if a transaction was left open and its search_path is reset, then lent again (newest
-  first). One that fails the `SELECT 1` check on the way out is replaced by a new one, so the
-  pool recovers by itself after PostgreSQL restarts;
+  back if a transaction was left open, and lent again (newest first) after its search_path is
+  reset: that one statement is also the health check, and a connection that fails it is replaced
+  by a new one, so the pool recovers by itself after PostgreSQL restarts;
 * a fork (django-tenants' multiprocessing migration executor) starts the child with empty
   pools: connections are never shared between processes.
 """
@@ -111,22 +111,22 @@ class ConnectionPool:
                 raw.rollback()
             if not raw.autocommit:
                 raw.autocommit = True
-            # The next borrower sets its own (django-tenants does, for a new connection), but a
-            # pooled connection never carries a tenant's schema while it waits.
-            with raw.cursor() as cursor:
-                cursor.execute("RESET search_path")
             return True
         except Exception:  # a connection that cannot be reset is closed, not reused
             return False
 
 
 def _healthy(raw: extensions.connection) -> bool:
+    """Reset the connection's search_path on the way out of the pool; False if it fails.
+
+    One round trip both proves the connection alive and makes sure no borrower ever gets one that
+    still points at the previous borrower's tenant (django-tenants sets its own for a new
+    connection; this is for anyone who would not)."""
     if raw.closed:
         return False
     try:
         with raw.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+            cursor.execute("RESET search_path")
         return True
     except Exception:
         return False

@@ -193,16 +193,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # caches would otherwise leak between tenants.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # SharedRedisCache is Django's RedisCache with one client (one connection pool) per process,
+    # instead of a new one for every request (core.embedded_redis).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.embedded_redis.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_FUNCTION": "django_tenants.cache.make_key",
         },
         # Full pages and content versions (core.page_cache): keys name the tenant themselves,
         # so hits are answered before the tenant is looked up.
         "pages": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.embedded_redis.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "pages",
         },
