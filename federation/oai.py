@@ -1,8 +1,8 @@
 """OAI-PMH 2.0 over the catalogue records (ARCHITECTURE §5; docs/federation-oai.md).
 
 Pure protocol logic: `respond(repository, arguments)` turns the arguments of one request into the
-XML answer, reading `federation.Record` rows only. The view (`oai_views`) just hands it the
-request's arguments and the repository it is served as.
+XML answer, reading `federation.Record` rows only. The view (`oai_views`) just hands the request's
+arguments and the repository it is served as to `serve`, which answers from the cache or `respond`.
 
 * Items are the records this site exposes: on the national site every record (its own and every
   one pushed to it), elsewhere the site's own records (`is_local`), never pulled copies.
@@ -16,10 +16,13 @@ request's arguments and the repository it is served as.
   (`from=<that responseDate>`) gets it.
 * Records that are deleted or unpublished (withdrawn) are reported as deleted: a header with
   status="deleted" and no metadata (deletedRecord = persistent).
+* Answers are kept in a cache per tenant, keyed by the request and the records' latest change
+  (`serve`): a repeated page costs one query.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +30,7 @@ from xml.etree import ElementTree as ET
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 
@@ -138,15 +142,27 @@ class OAIError(Exception):
 # --- Entry point ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Answer:
+    xml: bytes  # the UTF-8 document
+    dated: bool  # responseDate is the moment a list was fixed (its first page), not "now"
+
+
 def respond(repo: Repository, arguments: dict[str, list[str]] | None, now: datetime | None = None) -> bytes:
     """The OAI-PMH answer (UTF-8 XML) to one request's arguments (name → list of values).
 
     `arguments` None: a POST whose body is not application/x-www-form-urlencoded."""
+    return render(repo, arguments, now).xml
+
+
+def render(repo: Repository, arguments: dict[str, list[str]] | None, now: datetime | None = None) -> Answer:
+    """`respond`, saying also whether responseDate is the list's own moment (see `serve`)."""
     now = now or datetime.now(UTC)
     root = ET.Element(f"{{{OAI_NS}}}OAI-PMH")
     root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_NS} {OAI_SCHEMA}")
     date_element = _sub(root, "responseDate", _stamp(now))
     request_element = _sub(root, "request", repo.base_url)
+    dated = False
     try:
         verb, args = _check_arguments(arguments)
         # Arguments are valid: the request element echoes them (per the spec, only then).
@@ -156,12 +172,82 @@ def respond(repo: Repository, arguments: dict[str, list[str]] | None, now: datet
         body, answered_at = HANDLERS[verb](repo, args, now)
         if answered_at:
             date_element.text = _stamp(answered_at)
+            dated = True
         root.append(body)
     except OAIError as error:
         if error.code in ("badVerb", "badArgument"):
             request_element.attrib.clear()  # the spec: echo the arguments only when they are valid
         _sub(root, "error", error.message).set("code", error.code)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    xml = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return Answer(xml, dated)
+
+
+# --- Answer cache --------------------------------------------------------------------------------
+#
+# An answer depends only on the repository (the tenant: its schema, name, addresses), the
+# request's arguments, OAI_PAGE_SIZE and the records of the schema. Records change only through
+# federation.services and federation.pull, and every change takes the next `seq` under the
+# records lock (services.next_seq) and stamps `changed_at`; records are never deleted (a deletion
+# is a tombstone, itself a change). So (seq, changed_at) of the latest change moves with every
+# committed change, and since `changed_at` comes from the clock it never comes back with other
+# content, not even after a database is restored from a backup (or a test's transaction rolled
+# back) while the cache lives on. Reading it is one index lookup: a repeated harvest page costs
+# that query and a cache read instead of the list's queries and the XML of a hundred records.
+#
+# Entries live in the `pages` cache alias (Redis in production, shared by every web process; a
+# folder in development), whose keys name the tenant themselves: the key starts with the schema.
+
+CACHE_ALIAS = "pages"
+# Part of every key: raise it when the answers' XML changes form, so entries written by an older
+# release are never served by a newer one.
+CACHE_FORMAT = 1
+
+
+def cache_seconds() -> int:
+    return int(getattr(settings, "OAI_CACHE_SECONDS", 3600))
+
+
+def records_version() -> tuple[int, str]:
+    """(seq, changed_at) of the schema's latest record change; (0, "") with no records."""
+    latest = Record.objects.order_by("-seq").values_list("seq", "changed_at").first()
+    return (latest[0], latest[1].isoformat()) if latest else (0, "")
+
+
+def _cache_key(repo: Repository, verb: str, args: dict[str, str], version: tuple[int, str]) -> str:
+    request = repr((repo, page_size(), verb, sorted(args.items()), version))
+    return f"oai:{repo.schema}:{CACHE_FORMAT}:{hashlib.sha256(request.encode()).hexdigest()}"
+
+
+def serve(repo: Repository, arguments: dict[str, list[str]] | None, now: datetime | None = None) -> bytes:
+    """`respond`, from the answer cache when the same request was answered under the same records.
+
+    Malformed arguments are answered directly (no query, nothing stored). A stored answer gets
+    the current responseDate, except the first page of a list: its responseDate is the moment
+    the list's high-water mark was read (see `_list`), and it stays that, so a harvester's next
+    incremental harvest from it still gets every change committed after that moment."""
+    now = now or datetime.now(UTC)
+    seconds = cache_seconds()
+    try:
+        verb, args = _check_arguments(arguments)
+    except OAIError:
+        return respond(repo, arguments, now)
+    if seconds <= 0:
+        return respond(repo, arguments, now)
+    cache = caches[CACHE_ALIAS]
+    key = _cache_key(repo, verb, args, records_version())
+    stored = cache.get(key)
+    if stored is None:
+        answer = render(repo, arguments, now)
+        cache.set(key, (answer.xml, answer.dated), seconds)
+        return answer.xml
+    xml, dated = stored
+    return xml if dated else _with_response_date(xml, now)
+
+
+def _with_response_date(xml: bytes, now: datetime) -> bytes:
+    start = xml.index(b"<responseDate>") + len(b"<responseDate>")
+    end = xml.index(b"</responseDate>", start)
+    return xml[:start] + _stamp(now).encode() + xml[end:]
 
 
 def _check_arguments(arguments: dict[str, list[str]] | None) -> tuple[str, dict[str, str]]:

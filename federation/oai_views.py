@@ -22,7 +22,7 @@ def endpoint(request):
         query = request.POST if request.method == "POST" else request.GET
         arguments = {name: query.getlist(name) for name in query}
     repository = oai.repository_for(request.tenant)
-    return HttpResponse(oai.respond(repository, arguments), content_type=XML)
+    return HttpResponse(oai.serve(repository, arguments), content_type=XML)
 
 
 @require_GET

@@ -102,14 +102,20 @@ def _oai_answers_validate(monkeypatch):
     from federation import oai
     from tests.oai_schema import validate
 
-    answer_of = oai.respond
+    render, serve = oai.render, oai.serve
 
-    def respond_and_validate(*args, **kwargs):
-        answer = answer_of(*args, **kwargs)
-        validate(answer)
+    def render_and_validate(*args, **kwargs):
+        answer = render(*args, **kwargs)
+        validate(answer.xml)
         return answer
 
-    monkeypatch.setattr(oai, "respond", respond_and_validate)
+    def serve_and_validate(*args, **kwargs):  # answers from the cache too
+        xml = serve(*args, **kwargs)
+        validate(xml)
+        return xml
+
+    monkeypatch.setattr(oai, "render", render_and_validate)
+    monkeypatch.setattr(oai, "serve", serve_and_validate)
 
 
 @pytest.fixture(autouse=True)

@@ -244,6 +244,8 @@ PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 
 # OAI-PMH (federation.oai): records per ListRecords/ListIdentifiers page before a resumptionToken.
 OAI_PAGE_SIZE = int(os.environ.get("CULTURE_OAI_PAGE_SIZE", "100"))
+# Seconds an OAI-PMH answer is kept in the `pages` cache (federation.oai.serve); 0 turns it off.
+OAI_CACHE_SECONDS = int(os.environ.get("CULTURE_OAI_CACHE_SECONDS", "3600"))
 # Public pages outside Wagtail listed in each tenant's /sitemap.xml after its pages (core.seo).
 SITEMAP_SECTIONS = {"courses": "training.sitemaps.CourseSitemap"}
 
