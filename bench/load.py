@@ -58,6 +58,11 @@ PAGES = ["/", "/news/", "/activities/", "/resources/", "/news/wangluo-shuxiang/"
 SEARCHES = ["广场舞", "图书馆", "阅读", "戏曲", "年画", "文化"]
 PASSWORD = "Wenhua-2026"
 REQUEST_TIMEOUT = 60.0
+PEOPLE = 200  # bench accounts who book, vote and report progress
+BOOKING_TENANT = TRAINING_TENANT = "zhejiang"
+VOTE_TENANT = "dalian"
+BOOKING_SESSIONS = 20
+CSRF = "b" * 32  # the bench people's CSRF secret: cookie and form field (or X-CSRFToken) agree
 rng = random.Random(20261202)  # noqa: S311 (a benchmark mix, not security)
 
 
@@ -84,6 +89,7 @@ def server_env(port: int, pool_size: int | None) -> dict[str, str]:
         CULTURE_BIND="127.0.0.1",
         CULTURE_PAGES_CACHE_DIR=str(REPO_ROOT / "var" / "cache" / f"pages-{DB_NAME}"),
         LOG_LEVEL="WARNING",
+        TRUSTED_PROXY_COUNT="1",  # the clients' X-Forwarded-For: an address per client (see `client`)
     )
     if pool_size:
         env["DB_POOL_SIZE"] = str(pool_size)
@@ -102,7 +108,7 @@ def start_platform(port: int, pool_size: int | None, log_path: Path) -> subproce
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"run_platform exited with {proc.returncode}; see {log_path}")
-        if daphne_pid(proc.pid) and answers(port):
+        if web_server_pid(proc.pid) and answers(port):
             return proc
         time.sleep(1)
     stop_platform(proc)
@@ -119,13 +125,16 @@ def stop_platform(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def daphne_pid(parent: int) -> int | None:
+def web_server_pid(parent: int) -> int | None:
+    """The web server run_platform started: its child that is not the task worker (whatever
+    ASGI server it runs; with --web-processes the first of them)."""
     for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
         try:
-            if b"daphne" in Path(f"/proc/{child}/cmdline").read_bytes():
-                return int(child)
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             continue
+        if b"run_worker" not in cmdline:
+            return int(child)
     return None
 
 
@@ -151,25 +160,54 @@ def rss_mib(pid: int) -> float:
 # --- sessions and the admin form -------------------------------------------------------------
 
 
-def sign_in(port: int, tenant: str, username: str) -> str:
-    """A session cookie for `username`, signed in through the tenant's login form."""
-    import requests
+class Browser:
+    """One person's cookies on one tenant host, over http.client.
 
-    session = requests.Session()
-    host = f"{tenant}.{HOST_SUFFIX}:{port}"
-    session.headers["Host"] = host
-    url = f"http://127.0.0.1:{port}/accounts/login/"
-    page = session.get(url, timeout=60)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    answer = session.post(
-        url,
-        data={"csrfmiddlewaretoken": token, "username": username, "password": PASSWORD},
-        headers={"Referer": f"http://{host}/accounts/login/"},
-        allow_redirects=False,
-        timeout=60,
+    Cookies are kept by hand: the session cookie carries `Domain=culture.localhost` (one sign-in
+    for every subdomain, docs/unified-login.md), which a cookie jar refuses for a request sent to
+    127.0.0.1 — the bench then ran "signed in" without a session."""
+
+    def __init__(self, port: int, tenant: str):
+        self.port, self.host = port, f"{tenant}.{HOST_SUFFIX}:{port}"
+        self.cookies: dict[str, str] = {}
+
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        import http.client
+        from http.cookies import SimpleCookie
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        sent = {"Host": self.host, **({"Cookie": self.cookie} if self.cookies else {}), **(headers or {})}
+        conn.request(method, path, body=body, headers=sent)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for value in response.headers.get_all("Set-Cookie") or []:
+            jar = SimpleCookie()
+            jar.load(value)
+            for name, morsel in jar.items():
+                self.cookies[name] = morsel.value
+        conn.close()
+        return response.status, response.getheader("Location", ""), text
+
+
+def sign_in(port: int, tenant: str, username: str) -> Browser:
+    """A browser signed in as `username` through the tenant's login form."""
+    from urllib.parse import urlencode
+
+    browser = Browser(port, tenant)
+    _, _, page = browser.request("GET", "/accounts/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    status, _, _ = browser.request(
+        "POST",
+        "/accounts/login/",
+        urlencode({"csrfmiddlewaretoken": token, "username": username, "password": PASSWORD}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://{browser.host}/accounts/login/"},
     )
-    assert answer.status_code == 302, f"sign-in of {username} failed: {answer.status_code}"
-    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    assert status == 302 and "sessionid" in browser.cookies, f"sign-in of {username} failed: {status}"
+    return browser
 
 
 _INPUT = re.compile(r"<input\b[^>]*>", re.S)
@@ -196,40 +234,167 @@ def form_fields(html: str) -> list[tuple[str, str]]:
     return fields
 
 
-def branding_form(port: int, tenant: str, cookie: str) -> tuple[str, bytes] | None:
-    """The branding settings form of `tenant` (path, urlencoded body as served), or None."""
+def service_entrance_fields(tenant: str) -> list[tuple[str, str]]:
+    """The fields the admin's StreamField widget posts for the branding's service entrances.
+
+    The widget is drawn by JavaScript from a JSON state, so the served HTML has no inputs for it
+    (posting the form without them is a 500 in Wagtail's StreamBlock). The same fields a browser
+    sends, made from the saved value (Django set up in this process, see `People`)."""
+    from django_tenants.utils import schema_context
+
+    from themes.models import Branding
+
+    with schema_context(tenant):
+        raw = list(Branding.objects.order_by("pk").first().service_entrances.raw_data)
+    prefix = "service_entrances"
+    fields = [(f"{prefix}-count", str(len(raw)))]
+    for i, block in enumerate(raw):
+        fields += [
+            (f"{prefix}-{i}-type", block["type"]),
+            (f"{prefix}-{i}-deleted", ""),
+            (f"{prefix}-{i}-order", str(i)),
+            (f"{prefix}-{i}-id", block.get("id") or ""),
+        ]
+        fields += [(f"{prefix}-{i}-value-{name}", str(value or "")) for name, value in block["value"].items()]
+    return fields
+
+
+def branding_form(browser: Browser, tenant: str) -> tuple[str, bytes] | None:
+    """The tenant's branding settings form as served (path, urlencoded body), or None.
+
+    /admin/settings/themes/branding/ redirects to the form of the tenant's (only) Site,
+    /admin/settings/themes/branding/<site id>/ (Wagtail's generic edit view, form `w-editor-form`).
+    Posted back unchanged it saves the same values (a real save: the tenant's cached pages are
+    dropped) and answers 302 back to the form; a 200 would be the form again with errors."""
     import urllib.parse
 
-    import requests
-
-    headers = {"Host": f"{tenant}.{HOST_SUFFIX}:{port}", "Cookie": cookie}
-    # The settings index redirects to the edit form of the tenant's (only) Site.
-    page = requests.get(f"http://127.0.0.1:{port}/admin/settings/themes/branding/", headers=headers, timeout=60)
-    path = urllib.parse.urlsplit(page.url).path
-    start = page.text.find('id="w-editor-form"')
-    if page.status_code != 200 or "/branding/" not in path or start < 0:
+    path = "/admin/settings/themes/branding/"
+    status, location, page = browser.request("GET", path)
+    if status == 302:
+        path = urllib.parse.urlsplit(location).path
+        status, location, page = browser.request("GET", path)
+    start = page.find('id="w-editor-form"')
+    if status != 200 or start < 0:
+        print(f"  no branding form at {path} on {browser.host}: HTTP {status} {location}")
         return None
-    form = page.text[start : page.text.find("</form>", start)]
-    return path, urllib.parse.urlencode(form_fields(form)).encode()
+    form = page[start : page.find("</form>", start)]
+    fields = [(name, value) for name, value in form_fields(form) if name != "csrfmiddlewaretoken"]
+    fields += service_entrance_fields(tenant)
+    body = urllib.parse.urlencode(fields).encode()
+    token = browser.cookies.get("csrftoken", "")
+    status, location, _ = browser.request(
+        "POST",
+        path,
+        body + b"&csrfmiddlewaretoken=" + token.encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://{browser.host}{path}"},
+    )
+    if status != 302 or "/login/" in location:  # 200: the form came back with errors, nothing saved
+        print(f"  the branding form of {browser.host} did not save: HTTP {status} {location}")
+        return None
+    return path, body
+
+
+# --- people who book, vote and learn ----------------------------------------------------------
+
+
+class People:
+    """Bench accounts (real-name data, a session each) and what they act on, in the benchmark
+    database: bookable sessions in BOOKING_TENANT, the demo campaign of VOTE_TENANT, a video
+    lesson in TRAINING_TENANT — as bench/bookings.py, bench/ws_fanout.py and bench/training.py
+    set them up. Kept between runs; their bookings and votes of earlier runs are removed first,
+    so every run starts with seats free and the day's votes unused."""
+
+    def __init__(self, count: int):
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.db import connection
+        from django_tenants.utils import schema_context
+
+        from bookings.models import Booking, Session
+        from campaigns.models import CampaignEntry, Vote
+        from cms_pages.models import CampaignPage
+        from tests.bookings import live
+
+        # Their passwords are never used (each gets a session): a fast hasher for creating them.
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        connection.set_schema_to_public()
+        people = live.make_people(count, "load")  # [(user id, session key)]
+        self.session_keys = [key for _, key in people]
+        ids = [user_id for user_id, _ in people]
+        with schema_context(BOOKING_TENANT):
+            earlier = set(Booking.objects.filter(user_id__in=ids).values_list("session_id", flat=True))
+            Booking.objects.filter(session_id__in=earlier).delete()
+            Session.objects.filter(pk__in=earlier).delete()
+        self.booking_sessions = [live.make_session(100_000, schema=BOOKING_TENANT) for _ in range(BOOKING_SESSIONS)]
+        with schema_context(VOTE_TENANT):
+            Vote.objects.filter(voter_id__in=ids).delete()
+            campaign = CampaignPage.objects.get(slug="campaign", locale__language_code="zh-hans")
+            self.campaign = campaign.pk
+            self.entries = list(
+                CampaignEntry.objects.filter(campaign=campaign, status="approved").values_list("pk", flat=True)
+            )
+        self.lessons = self._lessons(ids)
+        connection.close()
+
+    @staticmethod
+    def _lessons(user_ids: list[int]) -> list[tuple[int, str]]:
+        """(progress id, player session) of each person in a one-hour video lesson."""
+        from django.contrib.auth import get_user_model
+        from django_tenants.utils import schema_context
+
+        from training import services
+        from training.models import Course, Enrollment, Lesson
+
+        users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids)}
+        with schema_context(TRAINING_TENANT):
+            course = Course.objects.filter(title="负载基准课程").first()
+            if course is None:
+                course = services.save_course(Course(title="负载基准课程", status=Course.Status.PUBLISHED))
+                chapter = services.add_chapter(course, "第一章")
+                Lesson.objects.create(
+                    chapter=chapter, title="一小时视频", duration_seconds=3600, video_url="https://example.cn/v.mp4"
+                )
+            lesson = Lesson.objects.get(chapter__course=course)
+            have = set(Enrollment.objects.filter(course=course).values_list("user_id", flat=True))
+            Enrollment.objects.bulk_create(
+                [Enrollment(course=course, user=users[i]) for i in user_ids if i not in have]
+            )
+            enrollments = {e.user_id: e for e in Enrollment.objects.filter(course=course, user_id__in=user_ids)}
+            lessons = []
+            for user_id in user_ids:
+                progress = services.start_lesson(enrollments[user_id], lesson)
+                lessons.append((progress.pk, progress.session))
+        return lessons
 
 
 # --- the client ---------------------------------------------------------------------------
 
 
+FORM = "Content-Type: application/x-www-form-urlencoded"
+
+
 class Mix:
-    def __init__(self, port: int, cookies: dict[str, str], saves: dict[str, tuple[str, bytes]]):
-        self.port, self.cookies, self.saves = port, cookies, saves
+    """The requests, drawn by share. Each is (label, method, host, path, header lines, body)."""
+
+    def __init__(self, port: int, browsers: dict[str, Browser], saves: dict[str, tuple[str, bytes]], people: People):
+        self.port, self.browsers, self.saves, self.people = port, browsers, saves, people
         self.choices = [
-            (30, self.anonymous_page),
-            (25, self.signed_in_page),
-            (8, self.personal_centre),
-            (10, self.search),
-            (8, self.catalogue),
+            (28, self.anonymous_page),
+            (20, self.signed_in_page),
+            (6, self.personal_centre),
+            (9, self.search),
+            (7, self.catalogue),
             (7, self.oai),
-            (7, self.admin_page),
-            (5 if saves else 0, self.admin_save),
+            (6, self.admin_page),
+            (3 if saves else 0, self.admin_save),
+            (4, self.booking),
+            (3, self.vote),
+            (7, self.progress_report),
         ]
         self.weights = [w for w, _ in self.choices]
+        self.serial = 0
 
     def host(self, tenant: str) -> str:
         return f"{tenant}.{HOST_SUFFIX}:{self.port}"
@@ -237,45 +402,89 @@ class Mix:
     def pick(self):
         return rng.choices(self.choices, self.weights)[0][1]()
 
-    # each returns (label, method, host, path, cookie, body)
+    def signed_in(self, tenant: str) -> list[str]:
+        return [f"Cookie: {self.browsers[tenant].cookie}"]
+
+    def person(self) -> tuple[int, list[str]]:
+        index = rng.randrange(len(self.people.session_keys))
+        return index, [f"Cookie: sessionid={self.people.session_keys[index]}; csrftoken={CSRF}"]
+
     def anonymous_page(self):
-        return "anonymous page", "GET", self.host(rng.choice(TENANTS)), rng.choice(PAGES), None, None
+        return "anonymous page", "GET", self.host(rng.choice(TENANTS)), rng.choice(PAGES), [], None
 
     def signed_in_page(self):
         tenant = rng.choice(TENANTS)
-        return "signed-in page", "GET", self.host(tenant), rng.choice(PAGES), self.cookies[tenant], None
+        return "signed-in page", "GET", self.host(tenant), rng.choice(PAGES), self.signed_in(tenant), None
 
     def personal_centre(self):
         tenant = rng.choice(TENANTS)
-        return "personal centre", "GET", self.host(tenant), "/me/", self.cookies[tenant], None
+        return "personal centre", "GET", self.host(tenant), "/me/", self.signed_in(tenant), None
 
     def search(self):
         from urllib.parse import quote
 
         path = f"/search/?q={quote(rng.choice(SEARCHES))}"
-        return "search", "GET", self.host(rng.choice(TENANTS)), path, None, None
+        return "search", "GET", self.host(rng.choice(TENANTS)), path, [], None
 
     def catalogue(self):
         from urllib.parse import quote
 
         path = rng.choice(["/catalogue/", f"/catalogue/?q={quote(rng.choice(SEARCHES))}"])
-        return "catalogue", "GET", self.host("national"), path, None, None
+        return "catalogue", "GET", self.host("national"), path, [], None
 
     def oai(self):
-        return "oai", "GET", self.host("national"), "/oai/?verb=ListRecords&metadataPrefix=oai_dc", None, None
+        return "oai", "GET", self.host("national"), "/oai/?verb=ListRecords&metadataPrefix=oai_dc", [], None
 
     def admin_page(self):
         tenant = rng.choice(TENANTS)
         path = rng.choice(["/admin/", "/admin/pages/", "/admin/pages/4/", "/admin/pages/5/edit/"])
-        return "admin page", "GET", self.host(tenant), path, self.cookies[tenant], None
+        return "admin page", "GET", self.host(tenant), path, self.signed_in(tenant), None
 
     def admin_save(self):
         tenant = rng.choice(list(self.saves))
         path, body = self.saves[tenant]
-        return "admin save", "POST", self.host(tenant), path, self.cookies[tenant], body
+        browser = self.browsers[tenant]
+        body += b"&csrfmiddlewaretoken=" + browser.cookies.get("csrftoken", "").encode()
+        headers = [*self.signed_in(tenant), FORM, f"Referer: http://{browser.host}{path}"]
+        return "admin save", "POST", self.host(tenant), path, headers, body
+
+    def booking(self):
+        """One seat of a session, as the booking form posts it: 302 to the ticket (or the waiting
+        list); a person who already holds a seat of that session is told so (409)."""
+        from urllib.parse import urlencode
+
+        index, cookie = self.person()
+        self.serial += 1
+        session = rng.choice(self.people.booking_sessions)
+        body = urlencode(
+            {"quantity": "1", "idempotency_key": f"load-{index}-{self.serial}", "csrfmiddlewaretoken": CSRF}
+        ).encode()
+        return "booking", "POST", self.host(BOOKING_TENANT), f"/bookings/sessions/{session}/", [*cookie, FORM], body
+
+    def vote(self):
+        """A vote on the demo campaign (JSON answer, as its page sends it): 200, or 409 once the
+        person's votes of the day are used."""
+        from urllib.parse import urlencode
+
+        _, cookie = self.person()
+        body = urlencode({"entry": rng.choice(self.people.entries)}).encode()
+        headers = [*cookie, FORM, "Accept: application/json", f"X-CSRFToken: {CSRF}"]
+        return "vote", "POST", self.host(VOTE_TENANT), f"/campaigns/{self.people.campaign}/vote/", headers, body
+
+    def progress_report(self):
+        """The video player's report of ten seconds watched (JSON), as training's player sends it."""
+        import json
+
+        index, cookie = self.person()
+        progress, player = self.people.lessons[index]
+        at = rng.randrange(0, 3590)
+        seq = time.time_ns() // 1_000_000  # increasing across runs; a late one is ignored (200)
+        body = json.dumps({"session": player, "seq": seq, "start": at, "end": at + 10}).encode()
+        headers = [*cookie, "Content-Type: application/json", f"X-CSRFToken: {CSRF}"]
+        return "progress report", "POST", self.host(TRAINING_TENANT), f"/training/progress/{progress}/", headers, body
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
     status_line = await reader.readline()
     if not status_line:
         raise ConnectionError("connection closed")
@@ -293,18 +502,30 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
             chunked = True
         elif name == "connection" and value == "close":
             close = True
+    body = b""
     if chunked:
         while True:
             size = int((await reader.readline()).split(b";")[0], 16)
-            await reader.readexactly(size + 2)
+            body += (await reader.readexactly(size + 2))[:-2]
             if size == 0:
                 break
     elif length is not None:
-        await reader.readexactly(length)
+        body = await reader.readexactly(length)
     else:
-        await reader.read()
+        body = await reader.read()
         close = True
-    return status, close
+    return status, close, body
+
+
+def why_5xx(body: bytes) -> str:
+    """What a 5xx answer says: a rate limit (OAI-PMH answers its limit with 503, the protocol's
+    flow control), the front door's busy page, the database-unavailable page, or an error."""
+    text = body.decode("utf-8", "replace")
+    if "过于频繁" in text:
+        return "rate limit"
+    if "服务暂时不可用" in text or "繁忙" in text:
+        return "busy / unavailable"
+    return "error"
 
 
 class Results:
@@ -313,22 +534,23 @@ class Results:
         self.statuses: Counter = Counter()
         self.by_label: Counter = Counter()
         self.errors: Counter = Counter()
+        self.causes: Counter = Counter()  # (label, status, what the answer says) of 5xx answers
 
 
-async def client(mix: Mix, port: int, until: float, results: Results, csrf: dict[str, str]) -> None:
+async def client(number: int, mix: Mix, port: int, until: float, results: Results) -> None:
+    """One person's browser tab. Each client has an address of its own (X-Forwarded-For, the
+    server trusting one proxy as behind the reverse proxy of docs/deployment.md): per-address
+    rate limits count each person, not all the clients as one address."""
     reader = writer = None
+    address = f"10.{number // 256 % 256}.{number % 256}.7"
     while time.monotonic() < until:
-        label, method, host, path, cookie, body = mix.pick()
+        label, method, host, path, headers, body = mix.pick()
         head = [f"{method} {path} HTTP/1.1", f"Host: {host}", "User-Agent: culture-bench-load"]
-        if cookie:
-            head.append(f"Cookie: {cookie}")
+        head += [f"X-Forwarded-For: {address}", *headers]
         if method == "POST":
-            head += [
-                "Content-Type: application/x-www-form-urlencoded",
-                f"Content-Length: {len(body) + len(csrf[host]) + 21}",
-                f"Referer: http://{host}{path}",
-            ]
-            body = body + b"&csrfmiddlewaretoken=" + csrf[host].encode()
+            head += [f"Content-Length: {len(body)}"]
+            if not any(line.startswith("Referer:") for line in headers):
+                head.append(f"Referer: http://{host}{path}")
         request = ("\r\n".join(head) + "\r\n\r\n").encode() + (body or b"")
         started = time.monotonic()
         try:
@@ -336,7 +558,7 @@ async def client(mix: Mix, port: int, until: float, results: Results, csrf: dict
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(request)
             async with asyncio.timeout(REQUEST_TIMEOUT):
-                status, close = await read_response(reader)
+                status, close, answer = await read_response(reader)
         except (OSError, ConnectionError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
             results.errors[type(exc).__name__] += 1
             if writer is not None:
@@ -346,6 +568,8 @@ async def client(mix: Mix, port: int, until: float, results: Results, csrf: dict
         results.latencies.append(time.monotonic() - started)
         results.statuses[status] += 1
         results.by_label[(label, status)] += 1
+        if status >= 500:
+            results.causes[(label, status, why_5xx(answer))] += 1
         if close:
             writer.close()
             reader = writer = None
@@ -397,15 +621,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def csrf_tokens(port: int, cookies: dict[str, str]) -> dict[str, str]:
-    tokens = {}
-    for tenant, cookie in cookies.items():
-        match = re.search(r"csrftoken=([^;]+)", cookie)
-        tokens[f"{tenant}.{HOST_SUFFIX}:{port}"] = match.group(1) if match else ""
-    return tokens
-
-
-def run_level(mix: Mix, port: int, clients: int, seconds: float, web_pid: int, csrf) -> dict:
+def run_level(mix: Mix, port: int, clients: int, seconds: float, web_pid: int) -> dict:
     results = Results()
     sampler = ConnectionSampler()
     sampler.start()
@@ -413,7 +629,7 @@ def run_level(mix: Mix, port: int, clients: int, seconds: float, web_pid: int, c
 
     async def main():
         until = time.monotonic() + seconds
-        await asyncio.gather(*(client(mix, port, until, results, csrf) for _ in range(clients)))
+        await asyncio.gather(*(client(number, mix, port, until, results) for number in range(clients)))
 
     started = time.monotonic()
     asyncio.run(main())
@@ -431,6 +647,7 @@ def run_level(mix: Mix, port: int, clients: int, seconds: float, web_pid: int, c
         "statuses": dict(sorted(results.statuses.items())),
         "errors": dict(results.errors),
         "by_label": results.by_label,
+        "causes": results.causes,
         "peak_connections": sampler.peak_all,
         "peak_web_connections": sampler.peak_web,
         "rss_start": rss_start,
@@ -461,21 +678,21 @@ def main() -> int:
     proc = start_platform(args.port, args.pool_size, log_path)
     failed = False
     try:
-        web_pid = daphne_pid(proc.pid)
-        tenants_users = {t: f"{t}_editor" for t in TENANTS}
-        cookies = {t: sign_in(args.port, t, user) for t, user in tenants_users.items()}
-        admin_cookies = {t: sign_in(args.port, t, f"{t}_admin") for t in ("zhejiang", "dalian")}
+        web_pid = web_server_pid(proc.pid)
+        browsers = {t: sign_in(args.port, t, f"{t}_editor") for t in TENANTS}
+        admins = {t: sign_in(args.port, t, f"{t}_admin") for t in ("zhejiang", "dalian")}
+        print(f"  preparing {PEOPLE} people: bookable sessions, the campaign, a video lesson...", flush=True)
+        people = People(PEOPLE)
         saves = {}
-        for tenant, cookie in admin_cookies.items():
-            form = branding_form(args.port, tenant, cookie)
+        for tenant, browser in admins.items():
+            form = branding_form(browser, tenant)
             if form:
                 saves[tenant] = form
-        cookies.update({t: c for t, c in admin_cookies.items()})
-        mix = Mix(args.port, cookies, saves)
+        browsers.update(admins)  # the admins' tenants: their pages and saves signed in as admin
         if not saves:
-            print("  (no admin form found: admin saves left out of the mix)")
-        csrf = csrf_tokens(args.port, cookies)
-        run_level(mix, args.port, 10, 10, web_pid, csrf)  # warm-up: templates, caches
+            print("  (no admin form saved: admin saves left out of the mix)")
+        mix = Mix(args.port, browsers, saves, people)
+        run_level(mix, args.port, 10, 10, web_pid)  # warm-up: templates, caches
         print(
             f"\nweb process pid {web_pid}, DB_POOL_SIZE (bound) {bound}, {os.cpu_count()} CPUs, "
             f"load average before: {os.getloadavg()[0]:.1f}"
@@ -484,7 +701,7 @@ def main() -> int:
         print(header)
         rows = []
         for clients in levels:
-            row = run_level(mix, args.port, clients, args.seconds, web_pid, csrf)
+            row = run_level(mix, args.port, clients, args.seconds, web_pid)
             rows.append(row)
             growth = (row["rss_end"] / row["rss_start"] - 1) * 100 if row["rss_start"] else 0
             print(
@@ -502,6 +719,13 @@ def main() -> int:
             totals.update(row["by_label"])
         for (label, status), n in sorted(totals.items()):
             print(f"  {label:<16} {status}: {n}")
+        causes: Counter = Counter()
+        for row in rows:
+            causes.update(row["causes"])
+        if causes:
+            print("\n5xx answers by what they say (all levels):")
+            for (label, status, cause), n in sorted(causes.items()):
+                print(f"  {label:<16} {status} {cause}: {n}")
         print(f"\nload average after: {os.getloadavg()[0]:.1f}")
         median_p95 = statistics.median(r["p95"] for r in rows)
         print(f"median p95 over the levels: {median_p95:.0f} ms")
