@@ -7,30 +7,41 @@ Run on demand from the repository root (it is not a test):
     .venv/bin/python bench/load.py --drop                   # remove the benchmark database
 
 What runs: the platform exactly as `make run` starts it (`manage.py run_platform`: migrations,
-the demo world, the task worker and daphne with `core.settings.dev`), but on a database of its
+the demo world, the task worker and the web server it runs — daphne today — with
+`core.settings.dev`), but on a database of its
 own, **`culture_load`** (created and provisioned with the demo world on first use, kept between
 runs, dropped by `--drop`), with its own page-cache folder, on 127.0.0.1 only (port 8103 unless
 `--port`). Your `make run` database and the test databases are never touched.
 
 Each level runs N clients for a fixed time; each client sends one request after the other
-(keep-alive, like a browser tab), drawn from this mix:
+(keep-alive, like a browser tab) from an address of its own (X-Forwarded-For; the server trusts
+one proxy, as behind the reverse proxy of docs/deployment.md, so per-address rate limits count
+each person), drawn from this mix:
 
 | share | request |
 |---|---|
-| 30 % | anonymous pages (home, news, activities, resources, articles) on 5 tenants: the page cache |
-| 25 % | the same pages signed in (session cookie: no page cache) as editors of 5 tenants |
-| 8 %  | the personal centre /me/, signed in |
-| 10 % | Chinese search (/search/?q=…) on the tenants |
-| 8 %  | the national catalogue (/catalogue/?q=…) |
+| 28 % | anonymous pages (home, news, activities, resources, articles) on 5 tenants: the page cache |
+| 20 % | the same pages signed in (session cookie: no page cache) as editors of 5 tenants |
+| 6 %  | the personal centre /me/, signed in |
+| 9 %  | Chinese search (/search/?q=…) on the tenants |
+| 7 %  | the national catalogue (/catalogue/?q=…) |
 | 7 %  | OAI-PMH harvest pages (ListRecords, oai_dc) on the national site |
-| 7 %  | admin pages (page explorer, edit form) signed in |
-| 5 %  | admin saves: the branding settings form posted back (drops the tenant's cached pages) |
+| 6 %  | admin pages (page explorer, edit form) signed in |
+| 3 %  | admin saves: the branding settings form posted back unchanged (drops the tenant's cached pages) |
+| 4 %  | bookings: one seat of one of 20 large sessions (zhejiang), by 200 bench people |
+| 3 %  | votes on dalian's demo campaign (JSON; 409 once a person's votes of the day are used) |
+| 7 %  | progress reports of a video lesson (zhejiang), as the training player sends them |
+
+The 200 bench people (accounts `livebook_load_*` with real-name data and a session each) are made
+in the benchmark database on first use and kept; their bookings and votes of earlier runs are
+removed at the start of each run.
 
 Printed per level: requests/s, latency p50/p95/p99, answers by status, the peak number of
 PostgreSQL connections (all, and the web server's own: application_name culture-web-*) against
 the configured bound (DB_POOL_SIZE), the web process's RSS at the start and end of the level.
-The exit status is 1 when a 5xx answer or a connection error was seen, or when the web server
-held more connections than its bound.
+The 5xx answers are listed by what they say (a rate limit, the busy page, an error). The exit
+status is 1 when a 5xx answer or a connection error was seen, or when the web server held more
+connections than its bound.
 """
 
 from __future__ import annotations
@@ -537,16 +548,17 @@ class Results:
         self.causes: Counter = Counter()  # (label, status, what the answer says) of 5xx answers
 
 
-async def client(number: int, mix: Mix, port: int, until: float, results: Results) -> None:
+async def client(number: int | None, mix: Mix, port: int, until: float, results: Results) -> None:
     """One person's browser tab. Each client has an address of its own (X-Forwarded-For, the
     server trusting one proxy as behind the reverse proxy of docs/deployment.md): per-address
-    rate limits count each person, not all the clients as one address."""
+    rate limits count each person, not all the clients as one address. `number` None: no
+    header, every client is 127.0.0.1 (--one-address)."""
     reader = writer = None
-    address = f"10.{number // 256 % 256}.{number % 256}.7"
+    forwarded = [] if number is None else [f"X-Forwarded-For: 10.{number // 256 % 256}.{number % 256}.7"]
     while time.monotonic() < until:
         label, method, host, path, headers, body = mix.pick()
         head = [f"{method} {path} HTTP/1.1", f"Host: {host}", "User-Agent: culture-bench-load"]
-        head += [f"X-Forwarded-For: {address}", *headers]
+        head += [*forwarded, *headers]
         if method == "POST":
             head += [f"Content-Length: {len(body)}"]
             if not any(line.startswith("Referer:") for line in headers):
@@ -621,7 +633,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def run_level(mix: Mix, port: int, clients: int, seconds: float, web_pid: int) -> dict:
+def run_level(mix: Mix, port: int, clients: int, seconds: float, web_pid: int, one_address: bool = False) -> dict:
     results = Results()
     sampler = ConnectionSampler()
     sampler.start()
@@ -629,7 +641,8 @@ def run_level(mix: Mix, port: int, clients: int, seconds: float, web_pid: int) -
 
     async def main():
         until = time.monotonic() + seconds
-        await asyncio.gather(*(client(number, mix, port, until, results) for number in range(clients)))
+        numbers = [None] * clients if one_address else range(clients)
+        await asyncio.gather(*(client(number, mix, port, until, results) for number in numbers))
 
     started = time.monotonic()
     asyncio.run(main())
@@ -662,6 +675,11 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8103)
     parser.add_argument("--pool-size", type=int, default=None, help="DB_POOL_SIZE of the web server")
     parser.add_argument("--drop", action="store_true", help="drop the benchmark database and exit")
+    parser.add_argument(
+        "--one-address",
+        action="store_true",
+        help="every client from 127.0.0.1 (no X-Forwarded-For): per-address rate limits count them as one",
+    )
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO_ROOT))
@@ -701,7 +719,7 @@ def main() -> int:
         print(header)
         rows = []
         for clients in levels:
-            row = run_level(mix, args.port, clients, args.seconds, web_pid)
+            row = run_level(mix, args.port, clients, args.seconds, web_pid, args.one_address)
             rows.append(row)
             growth = (row["rss_end"] / row["rss_start"] - 1) * 100 if row["rss_start"] else 0
             print(
