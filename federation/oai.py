@@ -33,6 +33,7 @@ from django.core import signing
 from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q
+from django.utils import translation
 
 from cms_pages.models import ResourcePage
 
@@ -185,7 +186,8 @@ def render(repo: Repository, arguments: dict[str, list[str]] | None, now: dateti
 # --- Answer cache --------------------------------------------------------------------------------
 #
 # An answer depends only on the repository (the tenant: its schema, name, addresses), the
-# request's arguments, OAI_PAGE_SIZE and the records of the schema. Records change only through
+# request's arguments, OAI_PAGE_SIZE and the records of the schema (and is keyed by the active
+# language as well). Records change only through
 # federation.services and federation.pull, and every change takes the next `seq` under the
 # records lock (services.next_seq) and stamps `changed_at`; records are never deleted (a deletion
 # is a tombstone, itself a change). So (seq, changed_at) of the latest change moves with every
@@ -214,7 +216,10 @@ def records_version() -> tuple[int, str]:
 
 
 def _cache_key(repo: Repository, verb: str, args: dict[str, str], version: tuple[int, str]) -> str:
-    request = repr((repo, page_size(), verb, sorted(args.items()), version))
+    # The language too (/en/oai/ answers the same endpoint): the labels are Chinese whatever the
+    # language today, but an answer must never depend on something its key does not name.
+    language = translation.get_language()
+    request = repr((repo, page_size(), language, verb, sorted(args.items()), version))
     return f"oai:{repo.schema}:{CACHE_FORMAT}:{hashlib.sha256(request.encode()).hexdigest()}"
 
 
