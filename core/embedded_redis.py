@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_REDIS_DIR = BASE_DIR / "var" / "redis"
@@ -146,6 +146,22 @@ _clients_lock = threading.Lock()
 _embedded_checked_at = 0.0
 
 
+class _SharedClient(RedisCacheClient):
+    """Django's Redis cache client, with one `redis.Redis` per connection pool instead of a new one
+    for every cache operation (building one fills a table of ~340 response callbacks)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._redis_by_pool: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._redis_by_pool.get(id(pool))
+        if client is None:
+            client = self._redis_by_pool.setdefault(id(pool), self._client(connection_pool=pool))
+        return client
+
+
 def _embedded_settings() -> tuple[str, str]:
     return os.environ.get("REDIS_URL", ""), os.environ.get("CULTURE_REDIS_DIR", "")
 
@@ -165,6 +181,7 @@ class SharedRedisCache(RedisCache):
 
     def __init__(self, server, params):
         super().__init__(server or "", params)
+        self._class = _SharedClient
 
     @property
     def _cache(self):

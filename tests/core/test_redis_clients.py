@@ -27,6 +27,8 @@ def test_cache_objects_of_one_process_share_one_client_and_its_connections(monke
     first.set("redis-clients-probe", 1, 30)
     assert second.get("redis-clients-probe") == 1
     assert first._cache is second._cache  # ...the client, and so its connection pool, is not
+    # nor is the redis.Redis object each operation talks through (one per pool, not per call)
+    assert first._cache.get_client() is second._cache.get_client(write=True)
     (pool,) = first._cache._pools.values()
     connections_before = pool._created_connections
     # Later cache objects do not start, ping or connect anew.
