@@ -98,8 +98,8 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # New tenants are cloned from this migrated schema (a tenant row of kind "template").
 TENANT_BASE_SCHEMA = "template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
-# migrate_schemas skips the schemas that have nothing to apply (one query each instead of
-# Django's whole migrate command in every schema): tenants.migration_executor.
+# migrate_schemas skips the schemas that have nothing to apply and migrates the others with the
+# migration graph and states built once, not Django's whole migrate per schema (decision 0024).
 GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
 # SET search_path only when the schema changes, not before every query.
 TENANT_LIMIT_SET_CALLS = True
