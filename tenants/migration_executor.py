@@ -183,7 +183,9 @@ def migrate_tenant_schemas(
             del groups[group.applied]
     if unusual:
         for schema, reason in unusual.items():
-            logger.warning("schema %s: %s; migrated by django-tenants' executor", schema, reason)
+            # A new schema is expected (the template, a tenant made by migrations); the rest is not.
+            level = logging.INFO if reason.startswith("no django_migrations") else logging.WARNING
+            logger.log(level, "schema %s: %s; migrated by django-tenants' executor", schema, reason)
             if verbosity >= 1:
                 out.write(f"{schema}: {reason}; migrated by django-tenants' executor\n")
         stock([schema for schema in schemas if schema in unusual])
