@@ -269,3 +269,35 @@ def test_run_python_runs_in_each_schema_with_its_own_rows(probe_migration):
         for schema in TENANTS:
             cursor.execute(f'SELECT label FROM "{schema}".feedback_probething')
             assert [row[0] for row in cursor.fetchall()] == [pages[schema]], schema
+
+
+NON_ATOMIC = """
+    atomic = False
+
+    def fill(apps, schema_editor):
+        apps.get_model("feedback", "Rating").objects.update(probe=7)
+        schema_editor.execute("COMMENT ON COLUMN feedback_rating.probe IS 'seen by RunPython'")
+
+    operations = [
+        migrations.AddField("rating", "probe", models.IntegerField(null=True)),
+        migrations.RunPython(fill, migrations.RunPython.noop, atomic=True),
+        migrations.AddField("rating", "probe_two", models.IntegerField(null=True)),
+    ]
+"""
+
+
+def test_a_non_atomic_migration_is_applied_with_its_atomic_run_python(probe_migration):
+    probe_migration(NON_ATOMIC)
+
+    migrate_tenants(verbosity=0)
+
+    for schema in TENANTS:
+        assert {"probe", "probe_two"} <= columns(schema), schema
+        assert probe_rows(schema) == 1
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT col_description(attrelid, attnum) FROM pg_attribute"
+                " WHERE attrelid = %s::regclass AND attname = 'probe'",
+                [f'"{schema}".feedback_rating'],
+            )
+            assert cursor.fetchone()[0] == "seen by RunPython", schema
