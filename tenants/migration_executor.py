@@ -176,47 +176,44 @@ def migrate_tenant_schemas(
         out.write(f"{current} schema(s) already up to date, {behind} to migrate\n")
     for group in list(groups.values()):
         if group.operation_count > MAX_CACHED_OPERATIONS:
-            logger.info(
-                "%d operation(s) to apply in %s: django-tenants' executor", group.operation_count, group.schemas
-            )
             unusual.update(dict.fromkeys(group.schemas, f"{group.operation_count} operations behind"))
             del groups[group.applied]
-    if unusual:
-        for schema, reason in unusual.items():
-            # A new schema is expected (the template, a tenant made by migrations); the rest is not.
-            level = logging.INFO if reason.startswith("no django_migrations") else logging.WARNING
-            logger.log(level, "schema %s: %s; migrated by django-tenants' executor", schema, reason)
-            if verbosity >= 1:
-                out.write(f"{schema}: {reason}; migrated by django-tenants' executor\n")
-        stock([schema for schema in schemas if schema in unusual])
-    if not groups:
-        connection.set_schema_to_public()
-        return Outcome()
+    for schema, reason in unusual.items():
+        # A new schema is expected (the template, a tenant made by migrations); the rest is not.
+        level = logging.INFO if reason.startswith("no django_migrations") else logging.WARNING
+        logger.log(level, "schema %s: %s; migrated by django-tenants' executor", schema, reason)
+        if verbosity >= 1:
+            out.write(f"{schema}: {reason}; migrated by django-tenants' executor\n")
 
     outcome = Outcome()
-    try:
-        _prepare(connection, loader, full_plan, list(groups.values()), verbosity, interactive)
-        _RUN.update(groups=list(groups.values()), database=database, verbosity=verbosity, interactive=interactive)
-        work = [(index, schema) for index, group in enumerate(_RUN["groups"]) for schema in group.schemas]
-        if processes > 1 and len(work) > 1 and not connection.in_atomic_block:
-            _run_in_workers(connection, work, processes, outcome)
-        else:
-            _record_outcomes(outcome, [_migrate_one(item, len(work), position) for position, item in enumerate(work)])
-        _finish_post_migrate(connection, outcome, verbosity, interactive)
-    finally:
-        _RUN.clear()
-        connection.set_schema_to_public()
-
-    seconds = time.perf_counter() - started
-    attempted = len(outcome.migrated) + len(outcome.failed)
-    if verbosity >= 1:
-        out.write(
-            f"{len(outcome.migrated)} schema(s) migrated in {seconds:.1f} s "
-            f"({seconds / max(1, attempted):.3f} s per schema; post_migrate sent in {outcome.post_migrate_sent})\n"
-        )
-    if outcome.failed:
+    if groups:
+        try:
+            _prepare(connection, loader, full_plan, list(groups.values()), verbosity, interactive)
+            _RUN.update(groups=list(groups.values()), database=database, verbosity=verbosity, interactive=interactive)
+            work = [(index, schema) for index, group in enumerate(_RUN["groups"]) for schema in group.schemas]
+            if processes > 1 and len(work) > 1 and not connection.in_atomic_block:
+                _run_in_workers(connection, work, processes, outcome)
+            else:
+                results = [_migrate_one(item, len(work), position) for position, item in enumerate(work)]
+                _record_outcomes(outcome, results)
+            _finish_post_migrate(connection, outcome, verbosity, interactive)
+        finally:
+            _RUN.clear()
+            connection.set_schema_to_public()
+        seconds = time.perf_counter() - started
+        attempted = len(outcome.migrated) + len(outcome.failed)
+        if verbosity >= 1:
+            out.write(
+                f"{len(outcome.migrated)} schema(s) migrated in {seconds:.1f} s ({seconds / max(1, attempted):.3f} s"
+                f" per schema; post_migrate sent in {outcome.post_migrate_sent})\n"
+            )
+        # Reported before the stock path runs: that one raises at its first failure.
         for schema, migration, error, left in outcome.failed:
             sys.stderr.write(f"schema {schema}: {migration} failed ({left}): {error}\n")
+    if unusual:
+        stock([schema for schema in schemas if schema in unusual])
+    connection.set_schema_to_public()
+    if outcome.failed:
         raise CommandError(
             f"{len(outcome.failed)} schema(s) failed to migrate (the others were migrated): "
             + ", ".join(failure[0] for failure in outcome.failed)
