@@ -76,6 +76,43 @@ class PublicUrlMixin:
         return site_id, public_base_url(), page_path
 
 
+def in_reading_language(queryset, root, *, children_only: bool = False):
+    """The pages of `queryset` below `root` (a home or section page), for a list in the language
+    being read.
+
+    In zh-Hans: the pages under `root`. In any other language: the pages under `root` and, for the
+    pages of the original (zh-Hans) tree below `root`'s original that have no translation under
+    `root`, the originals, so a foreign visitor sees every item, translated where a translation
+    exists and never twice. Each page carries `untranslated` (True for an original shown in place
+    of a missing translation; its link is made in the reader's language by `{% listed_url %}`).
+    Still one query: the original tree and the translated items are subqueries.
+    """
+    from django.conf import settings
+    from django.db.models import BooleanField, ExpressionWrapper, Q, Subquery
+    from django.utils.translation import get_language
+    from wagtail.models import Locale
+
+    depth = Q(depth=root.depth + 1) if children_only else Q(depth__gt=root.depth)
+    if get_language() == settings.LANGUAGE_CODE:
+        return queryset.filter(depth, path__startswith=root.path)
+    original_root_path = Subquery(
+        Page.objects.filter(translation_key=root.translation_key, locale__language_code=settings.LANGUAGE_CODE).values(
+            "path"
+        )[:1]
+    )
+    translated_here = Page.objects.filter(path__startswith=root.path, depth__gt=root.depth).values("translation_key")
+    original_locale = Subquery(Locale.objects.filter(language_code=settings.LANGUAGE_CODE).values("pk")[:1])
+    return queryset.filter(
+        depth,
+        Q(path__startswith=root.path)
+        | (Q(path__startswith=original_root_path) & ~Q(translation_key__in=translated_here)),
+    ).annotate(
+        untranslated=ExpressionWrapper(
+            ~Q(path__startswith=root.path) | Q(locale_id=original_locale), output_field=BooleanField()
+        )
+    )
+
+
 class BasePage(PublicUrlMixin, Page):
     """Common parts of the content pages (abstract): a summary and a cover image for lists."""
 
@@ -199,20 +236,18 @@ class HomePage(PublicUrlMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         context["latest_news"] = SimpleLazyObject(
             lambda: (
-                public(NewsPage.objects.live())
-                .descendant_of(self)
+                in_reading_language(public(NewsPage.objects.live()), self)
                 .select_related("cover_image")
                 .prefetch_related(*LIST_PREFETCH)
                 .only(*CARD_FIELDS, "date", "source")
                 .order_by("-date", "-pk")[:3]
             )
         )
-        activities = SimpleLazyObject(lambda: ActivityPage.upcoming().descendant_of(self)[:3])
+        activities = SimpleLazyObject(lambda: in_reading_language(ActivityPage.upcoming(), self)[:3])
         context["upcoming_activities"] = activities
         context["featured_resources"] = SimpleLazyObject(
             lambda: (
-                public(ResourcePage.objects.live())
-                .descendant_of(self)
+                in_reading_language(public(ResourcePage.objects.live()), self)
                 .select_related("cover_image")
                 .prefetch_related(*LIST_PREFETCH)
                 .only(*CARD_FIELDS, "kind", "category")
@@ -316,8 +351,20 @@ class IndexPage(PublicUrlMixin, Page):
         )
 
     def listed_children(self):
-        """The children anyone may see listed: live and under no view restriction."""
-        return public(self.children())
+        """The children anyone may see listed: live and under no view restriction; in a language
+        other than zh-Hans, with the originals of the items not translated yet
+        (`in_reading_language`)."""
+        children = (
+            self.child_model.objects.live()
+            .select_related("cover_image")
+            .prefetch_related(*LIST_PREFETCH)
+            .order_by(*self.child_ordering)
+        )
+        return public(in_reading_language(self._list_queryset(children), self, children_only=True))
+
+    def _list_queryset(self, queryset):
+        """What a section's list loads besides the card (a venue for activities)."""
+        return queryset
 
     child_ordering = ("-first_published_at",)
 
@@ -387,6 +434,9 @@ class ActivityIndexPage(IndexPage):
 
     def children(self):
         return super().children().select_related("venue")
+
+    def _list_queryset(self, queryset):
+        return queryset.select_related("venue")
 
 
 class ActivityPage(FederatedMixin, BasePage):  # noqa: DJ008 (Page's __str__: the title)
