@@ -48,6 +48,14 @@ ENGLISH = {
         **_SECTIONS,
     },
 }
+# The sites' names on their English pages (branding, themes.models.Branding.site_name_en).
+ENGLISH_SITE_NAMES = {
+    "national": "National Public Culture Cloud",
+    "zhejiang": "Zhejiang Culture Cloud",
+    "sichuan": "Sichuan Culture Cloud",
+    "liaoning": "Liaoning Culture Cloud",
+    "dalian": "Dalian Culture Cloud",
+}
 # 四川: Tibetan (bo) switched on, the home page translated (to be reviewed by a Tibetan editor).
 TIBETAN_SITE = "sichuan"
 TIBETAN = {
@@ -66,6 +74,21 @@ def _home_and_sections() -> list[Page]:
     return [home, *home.get_children().live().filter(depth=home.depth + 1).specific().order_by("path")[:4]]
 
 
+def _name_site_in_english(name: str) -> None:
+    """Fill in the English site name of the site's branding, unless an editor already has."""
+    from wagtail.models import Site
+
+    from themes.models import Branding
+
+    site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
+    if site is None:
+        return
+    branding = Branding.for_site(site)
+    if not branding.site_name_en:
+        branding.site_name_en = name
+        branding.save(update_fields=["site_name_en"])
+
+
 def provision_languages(sites: list[str] | None = None) -> None:
     """Run for every demo site (or the given schemas)."""
     from tenants.demo import DEMO_SITES
@@ -74,6 +97,8 @@ def provision_languages(sites: list[str] | None = None) -> None:
         if sites is not None and demo.slug not in sites:
             continue
         with schema_context(demo.slug):
+            if demo.slug in ENGLISH_SITE_NAMES:
+                _name_site_in_english(ENGLISH_SITE_NAMES[demo.slug])
             services.sync_traditional_site()
             if demo.slug in ENGLISH:
                 for page in _home_and_sections():

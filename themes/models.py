@@ -41,6 +41,13 @@ class ServiceEntranceBlock(blocks.StructBlock):
 @register_setting(icon="image")
 class Branding(BaseSiteSetting):
     site_name = models.CharField("站点名称", max_length=100)
+    site_name_en = models.CharField(
+        "英文站点名称",
+        max_length=100,
+        blank=True,
+        help_text="英文页面（/en/）的页头、标题和分享信息中显示，如：Zhejiang Culture Cloud；"
+        "留空则显示中文名称。繁体中文名称由中文名称自动转换。",
+    )
     short_name = models.CharField("简称", max_length=30, blank=True)
     logo = models.ForeignKey(
         "wagtailimages.Image",
@@ -94,7 +101,7 @@ class Branding(BaseSiteSetting):
 
     panels = [
         MultiFieldPanel(
-            [FieldPanel("site_name"), FieldPanel("short_name"), FieldPanel("logo")],
+            [FieldPanel("site_name"), FieldPanel("site_name_en"), FieldPanel("short_name"), FieldPanel("logo")],
             heading="站点",
         ),
         MultiFieldPanel([FieldPanel("primary_colour"), FieldPanel("accent_colour")], heading="颜色"),
@@ -137,6 +144,25 @@ class Branding(BaseSiteSetting):
                 )
         if errors:
             raise ValidationError(errors)
+
+    def name_in(self, language: str | None) -> str:
+        """The site's name in `language`: the English name under English (when filled in), the
+        Chinese name converted to Traditional characters under zh-Hant, else the Chinese name."""
+        code = (language or "").lower()
+        if code.startswith("en") and self.site_name_en:
+            return self.site_name_en
+        if code in ("zh-hant", "zh-tw", "zh-hk"):
+            from core.scripts import to_traditional
+
+            return to_traditional(self.site_name)
+        return self.site_name
+
+    @property
+    def local_name(self) -> str:
+        """The site's name in the language being read (`name_in`)."""
+        from django.utils.translation import get_language
+
+        return self.name_in(get_language())
 
     @property
     def police_record_code(self) -> str:
