@@ -293,8 +293,11 @@ def request_email_verification(user, email: str) -> str:
     link = current_site_base_url() + reverse("verify_email", args=[token])
     send_mail(
         _("请验证您的文化云邮箱"),
-        f"您好，\n\n请打开下面的链接，确认 {email} 是文化云账号 {user.get_username()} 的邮箱（3 天内有效）：\n\n"
-        f"{link}\n\n验证后可以用这个邮箱登录和找回密码。如果不是您本人操作，请忽略这封邮件。\n\n文化云",
+        _(
+            "您好，\n\n请打开下面的链接，确认 %(email)s 是文化云账号 %(username)s 的邮箱（3 天内有效）：\n\n"
+            "%(link)s\n\n验证后可以用这个邮箱登录和找回密码。如果不是您本人操作，请忽略这封邮件。\n\n文化云"
+        )
+        % {"email": email, "username": user.get_username(), "link": link},
         None,
         [email],
     )
@@ -367,7 +370,8 @@ def request_mobile_verification(user, mobile: str) -> None:
     )
     from notifications.sms import send_sms
 
-    send_sms(mobile, f"【文化云】您的验证码是 {code}，10 分钟内有效。请勿告诉他人。")
+    # In the language the person is reading (they asked for the code themselves).
+    send_sms(mobile, _("【文化云】您的验证码是 %(code)s，10 分钟内有效。请勿告诉他人。") % {"code": code})
 
 
 def pending_mobile(user) -> str:

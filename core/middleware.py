@@ -33,6 +33,19 @@ def forget_cached_hosts(hostnames) -> None:
     forget_host_pages(hostnames)
 
 
+def _in_visitor_language(request, template: str, context: dict, *, status: int):
+    """A page rendered before the language middleware has run (unknown host, closed site), in the
+    language of the address's prefix (/en/...), else of the browser's Accept-Language, else zh-Hans."""
+    from django.utils import translation
+    from django.utils.cache import patch_vary_headers
+
+    language = translation.get_language_from_request(request, check_path=True)
+    with translation.override(language):
+        response = render(request, template, context, status=status)
+    patch_vary_headers(response, ("Accept-Language",))
+    return response
+
+
 class CultureTenantMiddleware(TenantMainMiddleware):
     def get_tenant(self, domain_model, hostname):
         from django.core.cache import cache
@@ -54,8 +67,7 @@ class CultureTenantMiddleware(TenantMainMiddleware):
         return tenant
 
     def no_tenant_found(self, request, hostname):
-        response = render(request, "core/unknown_site.html", {"hostname": hostname}, status=404)
-        return response
+        return _in_visitor_language(request, "core/unknown_site.html", {"hostname": hostname}, status=404)
 
     def process_request(self, request):
         response = super().process_request(request)
@@ -64,7 +76,7 @@ class CultureTenantMiddleware(TenantMainMiddleware):
         tenant = request.tenant
         if not tenant.is_active and not request.path.startswith(ALWAYS_SERVED_PATHS):
             connection.set_schema_to_public()
-            return render(request, "core/site_closed.html", {"site": tenant}, status=503)
+            return _in_visitor_language(request, "core/site_closed.html", {"site": tenant}, status=503)
         if tenant.schema_name != get_public_schema_name():
             from core.page_cache import content_version
 

@@ -144,3 +144,85 @@ def test_the_chinese_sign_in_keeps_its_address_and_the_english_one_signs_in_to_t
     me = client.get("/me/", HTTP_HOST=ZJ)
     assert me.status_code == 200 and "个人中心" in me.content.decode()
     assert user.display_name in me.content.decode()
+
+
+def test_staff_pages_outside_the_admin_under_en_leave_no_chinese_but_content(client):
+    """The front desk's check-in, bookings, volunteer and training management read in English."""
+    from roles.services import TRAINING_MANAGER, grant_role
+    from tenants.demo import DEMO_PASSWORD
+
+    assert client.login(username="zhejiang_admin", password=DEMO_PASSWORD)
+    with schema_context("zhejiang"):
+        grant_role(get_user_model().objects.get(username="zhejiang_admin"), TRAINING_MANAGER)
+    paths = [
+        "/en/bookings/staff/",
+        "/en/bookings/staff/check-in/",
+        "/en/volunteers/manage/",
+        "/en/training/manage/",
+        "/en/training/manage/report/",
+        "/en/training/manage/import/",
+    ]
+    assert _leftovers_on(client, paths) == {}
+    # The check-in scanner's messages are on the page, in English, for its script.
+    html = client.get("/en/bookings/staff/check-in/", HTTP_HOST=ZJ).content.decode()
+    status = BeautifulSoup(html, "html.parser").select_one("#scanner-status")
+    assert status["data-t-aim"] == "Point the camera at the e-ticket QR code"
+
+
+def _script_texts(html: str) -> list[str]:
+    """The words a page hands its scripts (data-t-* attributes)."""
+    soup = BeautifulSoup(html, "html.parser")
+    return [
+        value for element in soup.find_all(True) for name, value in element.attrs.items() if name.startswith("data-t-")
+    ]
+
+
+def test_live_and_campaign_scripts_get_their_words_in_english(client):
+    from cms_pages.models import CampaignPage, LiveStreamPage
+
+    with schema_context("zhejiang"):
+        live = LiveStreamPage.objects.live().filter(locale__language_code="zh-hans").first()
+        campaign = CampaignPage.objects.live().filter(locale__language_code="zh-hans").first()
+        paths = ["/en" + live.url, "/en" + campaign.url]
+    for path in paths:
+        texts = _script_texts(client.get(path, HTTP_HOST=ZJ).content.decode())
+        assert texts, path
+        assert [text for text in texts if HAN.search(text)] == [], path
+    chinese = _script_texts(client.get(paths[0].removeprefix("/en"), HTTP_HOST=ZJ).content.decode())
+    assert "还没有评论。" in chinese  # unprefixed: Chinese, as before
+
+
+def test_error_pages_read_in_the_visitors_language(client):
+    """The unknown-host and closed-site pages are rendered before the language is known: they
+    read it from the address's prefix or the browser's Accept-Language; the 500 page from the
+    language the request was being read in."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from tenants.services import set_site_active
+
+    no_runs: tuple[set[str], list[str]] = (set(), [])
+    unknown = client.get("/en/", HTTP_HOST="nowhere.culture.localhost")
+    assert unknown.status_code == 404
+    assert _leftover_chinese(unknown.content.decode(), *no_runs) == []
+    assert "This site cannot be found" in unknown.content.decode()
+    browser = client.get("/", HTTP_HOST="nowhere.culture.localhost", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
+    assert "This site cannot be found" in browser.content.decode()
+    assert "找不到这个站点" in client.get("/", HTTP_HOST="nowhere.culture.localhost").content.decode()
+
+    set_site_active("sichuan", False)
+    try:
+        closed = client.get("/en/", HTTP_HOST="sichuan.culture.localhost")
+        assert closed.status_code == 503
+        html = closed.content.decode()
+        assert "四川文化云 is closed" in html
+        whole, texts = _stored_runs("sichuan")
+        assert _leftover_chinese(html, whole, texts) == []
+    finally:
+        set_site_active("sichuan", True)
+
+    with translation.override("en"):
+        error = render_to_string("500.html")
+    assert '<html lang="en">' in error and _leftover_chinese(error, *no_runs) == []
+    with translation.override("zh-hans"):
+        assert "抱歉，服务器出错了" in render_to_string("500.html")

@@ -24,7 +24,7 @@
       stream = s;
       video.srcObject = s;
       box.hidden = false;
-      status.textContent = "请将电子票二维码对准摄像头";
+      status.textContent = status.getAttribute("data-t-aim") || "请将电子票二维码对准摄像头";
       return video.play();
     }).then(function tick() {
       if (!stream) { return; }
@@ -38,7 +38,7 @@
         }
       }).catch(function () { window.requestAnimationFrame(tick); });
     }).catch(function () {
-      status.textContent = "无法打开摄像头，请输入取票码。";
+      status.textContent = status.getAttribute("data-t-no-camera") || "无法打开摄像头，请输入取票码。";
       box.hidden = false;
     });
   });

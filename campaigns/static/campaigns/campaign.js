@@ -43,7 +43,7 @@
         message.textContent = answer.message;
         if (answer.ok && left) { left.textContent = answer.left; }
       }).catch(function () {
-        message.textContent = "网络异常，投票未完成，请稍后再试";
+        message.textContent = root.getAttribute("data-t-offline") || "网络异常，投票未完成，请稍后再试";
       }).then(function () { button.disabled = false; });
     });
   });

@@ -56,6 +56,12 @@
     });
   }
 
+  /* Its messages come from the page (data-t-* on the player's note, translated there). */
+  function say(video, name, fallback) {
+    var el = video.parentNode.querySelector("[data-player-note]");
+    return (el && el.getAttribute("data-t-" + name)) || fallback;
+  }
+
   function note(video, text) {
     var el = video.parentNode.querySelector("[data-player-note]");
     if (el) { el.textContent = text; el.hidden = !text; }
@@ -71,7 +77,7 @@
       var next = queue.shift();
       fetchBytes(next).then(function (bytes) {
         buffer.appendBuffer(bytes);
-      }).catch(function () { busy = false; note(video, "部分视频片段加载失败，正在重试…"); queue.unshift(next); setTimeout(pump, 2000); });
+      }).catch(function () { busy = false; note(video, say(video, "retrying", "部分视频片段加载失败，正在重试…")); queue.unshift(next); setTimeout(pump, 2000); });
     }
 
     function refresh() {
@@ -101,8 +107,8 @@
     mediaSource.addEventListener("sourceopen", function () {
       refresh().catch(function (error) {
         note(video, error.message === "ts" || error.message === "codec"
-          ? "当前浏览器无法直接播放此直播流，请使用手机浏览器或支持 HLS 的播放器打开。"
-          : "直播流暂时无法加载，请稍后刷新页面。");
+          ? say(video, "unplayable", "当前浏览器无法直接播放此直播流，请使用手机浏览器或支持 HLS 的播放器打开。")
+          : say(video, "unavailable", "直播流暂时无法加载，请稍后刷新页面。"));
       });
     });
     video.src = URL.createObjectURL(mediaSource);
@@ -113,7 +119,7 @@
     if (!/\.m3u8(\?|$)/i.test(url)) { video.src = url; return; }
     if (video.canPlayType("application/vnd.apple.mpegurl")) { video.src = url; return; }
     if (window.MediaSource) { playWithMse(video, url); return; }
-    note(video, "当前浏览器不支持网页直播播放，请更换浏览器。");
+    note(video, say(video, "unsupported", "当前浏览器不支持网页直播播放，请更换浏览器。"));
   }
 
   document.querySelectorAll("video[data-hls-src]").forEach(start);

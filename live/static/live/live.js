@@ -13,6 +13,13 @@
   var pinned = root.querySelector("[data-pinned]");
   var closedNote = root.querySelector("[data-closed-note]");
   var socket = null, moderator = false, pingTimer = null, retry = 1000, MAX_SHOWN = 200;
+  /* The words it writes come from the page (data-t-* on the section, translated there), so they
+     follow the page's language; the Chinese here is only a fallback. */
+  function t(name, fallback, values) {
+    var text = root.getAttribute("data-t-" + name) || fallback;
+    Object.keys(values || {}).forEach(function (key) { text = text.split("%(" + key + ")s").join(values[key]); });
+    return text;
+  }
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -23,11 +30,11 @@
 
   function moderationButtons(comment) {
     var box = el("span", "live-moderation");
-    [["隐藏", { type: "hide", id: comment.id }], ["置顶", { type: "pin", id: comment.id }],
-     ["禁言10分钟", { type: "mute", id: comment.id, minutes: 10 }]].forEach(function (pair) {
+    [[t("hide", "隐藏"), { type: "hide", id: comment.id }], [t("pin", "置顶"), { type: "pin", id: comment.id }],
+     [t("mute", "禁言10分钟"), { type: "mute", id: comment.id, minutes: 10 }]].forEach(function (pair) {
       var button = el("button", "link-button", pair[0]);
       button.type = "button";
-      button.setAttribute("aria-label", pair[0] + "：" + comment.author + "的评论");
+      button.setAttribute("aria-label", t("action-on", "%(action)s：%(author)s的评论", { action: pair[0], author: comment.author }));
       button.addEventListener("click", function () { send(pair[1]); });
       box.appendChild(button);
     });
@@ -47,7 +54,7 @@
 
   function showAll(comments) {
     list.textContent = "";
-    if (!comments.length) { list.appendChild(el("li", "muted", "还没有评论。")); }
+    if (!comments.length) { list.appendChild(el("li", "muted", t("none", "还没有评论。"))); }
     comments.forEach(function (c) { list.appendChild(render(c)); });
     list.scrollTop = list.scrollHeight;
   }
@@ -79,10 +86,10 @@
         moderator = frame.moderator;
         showAll(frame.comments);
         showPinned(frame.pinned);
-        viewers.textContent = frame.viewers + " 人在看";
+        viewers.textContent = t("watching", "%(count)s 人在看", { count: frame.viewers });
         if (form) { form.hidden = !frame.open; }
         if (closedNote) { closedNote.hidden = frame.open; }
-        status.textContent = frame.open ? "实时评论已连接" : "实时评论已连接（当前不可发言）";
+        status.textContent = frame.open ? t("connected", "实时评论已连接") : t("connected-closed", "实时评论已连接（当前不可发言）");
         break;
       case "comment": add(frame.comment); break;
       case "hidden":
@@ -91,8 +98,8 @@
         if (pinned && !pinned.hidden) { send({ type: "ping" }); }
         break;
       case "pinned": showPinned(frame.comment); break;
-      case "viewers": viewers.textContent = frame.count + " 人在看"; break;
-      case "muted": formMessage.textContent = "已禁言该用户"; break;
+      case "viewers": viewers.textContent = t("watching", "%(count)s 人在看", { count: frame.count }); break;
+      case "muted": formMessage.textContent = t("muted", "已禁言该用户"); break;
       case "error": if (formMessage) { formMessage.textContent = frame.message; } else { status.textContent = frame.message; } break;
     }
   }
@@ -110,8 +117,8 @@
     socket.addEventListener("close", function (event) {
       clearInterval(pingTimer);
       if (form) { form.hidden = true; }
-      status.textContent = "实时评论已断开，当前为只读。正在重新连接…";
-      if (event.code === 4404) { status.textContent = "实时评论不可用，当前为只读。"; return; }
+      status.textContent = t("reconnecting", "实时评论已断开，当前为只读。正在重新连接…");
+      if (event.code === 4404) { status.textContent = t("unavailable", "实时评论不可用，当前为只读。"); return; }
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 30000);
     });
@@ -122,7 +129,7 @@
       event.preventDefault();
       var box = form.querySelector("textarea");
       var body = box.value.trim();
-      if (!body) { formMessage.textContent = "评论不能为空"; return; }
+      if (!body) { formMessage.textContent = t("empty", "评论不能为空"); return; }
       formMessage.textContent = "";
       send({ type: "comment", body: body });
       box.value = "";
