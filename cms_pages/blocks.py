@@ -110,10 +110,10 @@ class UpcomingActivitiesBlock(blocks.StructBlock):
     count = blocks.IntegerBlock(label="显示数量", default=3, min_value=1, max_value=12)
 
     def get_context(self, value, parent_context=None):
-        from .models import ActivityPage
+        from .models import ActivityPage, in_reading_locale
 
         context = super().get_context(value, parent_context=parent_context)
-        context["activities"] = ActivityPage.upcoming()[: value["count"]]
+        context["activities"] = in_reading_locale(ActivityPage.upcoming())[: value["count"]]
         return context
 
     class Meta:
@@ -128,11 +128,15 @@ class ResourceListBlock(blocks.StructBlock):
     count = blocks.IntegerBlock(label="显示数量", default=4, min_value=1, max_value=12)
 
     def get_context(self, value, parent_context=None):
-        from .models import ResourcePage
+        from .models import ResourcePage, in_reading_locale
         from .privacy import public
 
         context = super().get_context(value, parent_context=parent_context)
-        resources = public(ResourcePage.objects.live()).select_related("cover_image").order_by("-first_published_at")
+        resources = (
+            in_reading_locale(public(ResourcePage.objects.live()))
+            .select_related("cover_image")
+            .order_by("-first_published_at")
+        )
         if value.get("category"):
             resources = resources.filter(category=value["category"])
         context["resources"] = resources[: value["count"]]

@@ -113,6 +113,27 @@ def in_reading_language(queryset, root, *, children_only: bool = False):
     )
 
 
+def in_reading_locale(queryset):
+    """The pages of `queryset` in the language being read, with the originals of those not
+    translated into it (marked `untranslated`): for lists not tied to a section (the body's
+    activity and resource blocks, a venue's activities), which would otherwise show an item once
+    per language it exists in. One query, as `in_reading_language`."""
+    from django.conf import settings
+    from django.db.models import BooleanField, ExpressionWrapper, Q, Subquery
+    from django.utils.translation import get_language
+    from wagtail.models import Locale
+
+    original_locale = Subquery(Locale.objects.filter(language_code=settings.LANGUAGE_CODE).values("pk")[:1])
+    language = get_language() or settings.LANGUAGE_CODE
+    if language == settings.LANGUAGE_CODE:
+        return queryset.filter(locale_id=original_locale)
+    reading_locale = Subquery(Locale.objects.filter(language_code=language).values("pk")[:1])
+    translated = Page.objects.filter(locale_id=reading_locale).values("translation_key")
+    return queryset.filter(
+        Q(locale_id=reading_locale) | (Q(locale_id=original_locale) & ~Q(translation_key__in=translated))
+    ).annotate(untranslated=ExpressionWrapper(Q(locale_id=original_locale), output_field=BooleanField()))
+
+
 class BasePage(PublicUrlMixin, Page):
     """Common parts of the content pages (abstract): a summary and a cover image for lists."""
 
@@ -784,7 +805,9 @@ class VenuePage(BasePage):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["rooms"] = list(self.rooms.all())
-        context["activities"] = ActivityPage.upcoming().filter(venue=self)[:5]
+        # Activities name the original venue (or its translation): any version of this one.
+        upcoming = ActivityPage.upcoming().filter(venue__translation_key=self.translation_key)
+        context["activities"] = in_reading_locale(upcoming)[:5]
         return context
 
 

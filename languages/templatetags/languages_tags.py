@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.conf import settings
-from django.urls import Resolver404, resolve, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import translation
 from wagtail.templatetags.wagtailcore_tags import pageurl
 
@@ -42,7 +42,7 @@ def home_url() -> str:
     """The site's home in the language being read: `/`, `/en/`, `/zh-hant/`."""
     try:
         return reverse("wagtail_serve", args=("",))
-    except Exception:  # noqa: BLE001 - a site without Wagtail's pages (the platform host)
+    except NoReverseMatch:  # a host without Wagtail's pages (the platform host)
         return "/"
 
 

@@ -95,3 +95,24 @@ def test_the_english_section_query_count_does_not_grow_with_untranslated_items(c
         response = client.get(path, HTTP_HOST=ZJ)
     assert "未翻译新闻4" in response.content.decode()
     assert len(after.captured_queries) <= len(before.captured_queries)
+
+
+def test_a_body_block_lists_each_resource_once_in_the_language_read(client):
+    """A block of the body (推荐阅读资源) is not tied to a section: it lists the resources of the
+    language being read, not one card per language a resource exists in."""
+    from cms_pages.models import ResourcePage
+    from core.scripts import to_traditional
+
+    simplified = "网络书香过大年：经典诵读精选"
+    traditional = to_traditional(simplified)
+    with schema_context("zhejiang"):
+        resource = ResourcePage.objects.get(title=simplified, locale__language_code="zh-hans")
+        article = NewsPage.objects.get(slug="wangluo-shuxiang", locale__language_code="zh-hans")
+        services.sync_traditional(resource)
+        article_in_traditional = services.sync_traditional(article)
+        urls = {"zh-hans": article.url, "zh-hant": article_in_traditional.url}
+    chinese = _cards(client.get(urls["zh-hans"], HTTP_HOST=ZJ).content.decode())
+    assert simplified in chinese and traditional not in chinese
+    hant = _cards(client.get(urls["zh-hant"], HTTP_HOST=ZJ).content.decode())
+    assert traditional in hant and simplified not in hant
+    assert hant[traditional]["badge"] is None
