@@ -77,9 +77,12 @@ def _leftover_chinese(html: str, whole: set[str], texts: list[str]) -> list[str]
         pieces += [element[attribute] for element in soup.find_all(attrs={attribute: True})]
     found = []
     for piece in pieces:
-        for run in CHINESE_RUN.findall(piece):
+        for match in CHINESE_RUN.finditer(piece):
+            run = match.group()
             if not HAN.search(run) and len(run) <= 2:
                 continue  # lone punctuation between two pieces of content
+            if len(run) == 1 and piece[match.end() : match.end() + 1] in ("*", "＊"):
+                continue  # a masked name (王**): the first character of a stored name
             if run in whole or (len(run) >= LONG_PIECE and any(run in text for text in texts)):
                 continue
             found.append(run)
