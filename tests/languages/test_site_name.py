@@ -61,7 +61,11 @@ def test_an_edited_english_name_shows_at_once_and_stays_on_its_site(client):
         branding.site_name_en = "Zhejiang Public Culture"
         branding.save()
     assert _names(client, "/en/training/", og=False)["header"] == "Zhejiang Public Culture"
-    # 四川 has no English name: its Chinese name, under /en/ too.
+    # A site with no English name: its Chinese name, under /en/ too.
+    with schema_context("sichuan"):
+        branding = Branding.for_site(Site.objects.get(is_default_site=True))
+        branding.site_name_en = ""
+        branding.save()
     assert _names(client, "/en/training/", SC, og=False)["header"] == "四川文化云"
 
 
