@@ -116,3 +116,17 @@ def test_a_body_block_lists_each_resource_once_in_the_language_read(client):
     hant = _cards(client.get(urls["zh-hant"], HTTP_HOST=ZJ).content.decode())
     assert traditional in hant and simplified not in hant
     assert hant[traditional]["badge"] is None
+
+
+def test_a_traditional_section_lists_an_article_not_converted_yet(client):
+    """zh-Hant pages are converted by the worker after publishing: until then the Simplified
+    article is listed on the zh-Hant section, marked, and opens under /zh-hant/."""
+    with schema_context("zhejiang"):
+        index = NewsIndexPage.objects.get(locale__language_code="zh-hans")
+        traditional_index = services.sync_traditional(index)
+        article = _publish(index, "剪纸艺术展开幕", "jianzhi")  # the worker's conversion has not run
+        path, index_url = article.url, traditional_index.url
+    assert index_url.startswith("/zh-hant/")
+    cards = _cards(client.get(index_url, HTTP_HOST=ZJ).content.decode())
+    assert cards["剪纸艺术展开幕"] == {"href": "/zh-hant" + path, "lang": "zh-Hans", "badge": "簡體中文原文"}
+    assert client.get("/zh-hant" + path, HTTP_HOST=ZJ).status_code == 200
