@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.client_address import client_address
@@ -49,7 +50,7 @@ def vote(request, page_id: int):
         request,
         campaign,
         ok=True,
-        message=f"投票成功！今天还可以投 {left} 票" if left else "投票成功！今天的票已全部投出",
+        message=_("投票成功！今天还可以投 %(left)s 票") % {"left": left} if left else _("投票成功！今天的票已全部投出"),
         entry=cast.entry_id,
         left=left,
     )
@@ -68,4 +69,4 @@ def submit(request, page_id: int):
         )
     except services.VoteRefused as refused:
         return _answer(request, campaign, ok=False, message=refused.message, status=400, field=refused.field)
-    return _answer(request, campaign, ok=True, message="作品已报送，审核通过后将出现在投票页")
+    return _answer(request, campaign, ok=True, message=_("作品已报送，审核通过后将出现在投票页"))

@@ -229,3 +229,24 @@ def test_error_pages_read_in_the_visitors_language(client):
     assert '<html lang="en">' in error and _leftover_chinese(error, *no_runs) == []
     with translation.override("zh-hans"):
         assert "抱歉，服务器出错了" in render_to_string("500.html")
+
+
+def test_a_vote_cast_under_en_is_answered_in_english(client):
+    """The campaign script shows the server's answer as it comes: under /en/ it is English."""
+    from campaigns.models import CampaignEntry
+    from cms_pages.models import CampaignPage
+    from tests.websocket_helpers import hours, make_user, publish_under_home
+
+    campaign = publish_under_home(
+        "zhejiang",
+        CampaignPage(title="英文投票测试", slug="en-vote", start=hours(-1), end=hours(72), daily_vote_limit=2),
+    )
+    with schema_context("zhejiang"):
+        entry = CampaignEntry.objects.create(campaign=campaign, number=1, title="作品1", author="作者1")
+    client.force_login(make_user(signed_in=False))
+    connection.set_schema_to_public()
+    answer = client.post(
+        f"/en/campaigns/{campaign.pk}/vote/", {"entry": entry.pk}, HTTP_HOST=ZJ, HTTP_ACCEPT="application/json"
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["message"] == "Vote cast! Votes left today: 1."
