@@ -187,10 +187,12 @@ class OpportunityIndexPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
+        from cms_pages.models import in_reading_language
+
+        # In English (or any other language), the opportunities not translated yet are listed as
+        # their Chinese originals, marked, as every section list does.
         context["opportunities"] = (
-            OpportunityPage.objects.child_of(self)
-            .live()
-            .public()
+            in_reading_language(OpportunityPage.objects.live().public(), self, children_only=True)
             .select_related("team")
             .order_by("-first_published_at")
         )

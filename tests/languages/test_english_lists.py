@@ -130,3 +130,26 @@ def test_a_traditional_section_lists_an_article_not_converted_yet(client):
     cards = _cards(client.get(index_url, HTTP_HOST=ZJ).content.decode())
     assert cards["剪纸艺术展开幕"] == {"href": "/zh-hant" + path, "lang": "zh-Hans", "badge": "簡體中文原文"}
     assert client.get("/zh-hant" + path, HTTP_HOST=ZJ).status_code == 200
+
+
+def test_the_english_volunteer_opportunities_list_the_chinese_ones_not_translated_yet(client):
+    """服务项目 is a list like the sections: under /en/ an opportunity with no English version is
+    listed as its Chinese original, marked and linked under /en/ (it was an empty list)."""
+    from volunteers.models import OpportunityIndexPage, OpportunityPage
+
+    provision_languages(["zhejiang"])
+    with schema_context("zhejiang"):
+        index = OpportunityIndexPage.objects.get(locale__language_code="zh-hans")
+        opportunity = OpportunityPage(title="周末图书馆导读志愿服务", slug="daodu-zhiyuan", summary="为读者导读。")
+        index.add_child(instance=opportunity)
+        opportunity.save_revision().publish()
+        english = index.get_translations().filter(locale__language_code="en").first()
+        path = english.url if english else "/en" + index.url
+    cards = _cards(client.get(path, HTTP_HOST=ZJ).content.decode())
+    assert cards["周末图书馆导读志愿服务"] == {
+        "href": "/en" + opportunity.url,
+        "lang": "zh-Hans",
+        "badge": "In Chinese",
+    }
+    chinese = _cards(client.get(index.url, HTTP_HOST=ZJ).content.decode())
+    assert chinese["周末图书馆导读志愿服务"]["badge"] is None
