@@ -47,6 +47,11 @@ class User(TenantScopedPermissionCacheMixin, AbstractUser):
     email_verified = models.BooleanField("邮箱已验证", default=False)
     mobile_verified = models.BooleanField("手机号已验证", default=False, editable=False)
 
+    # The language the person reads the platform in (a settings.LANGUAGES code; blank = never
+    # recorded, i.e. settings.LANGUAGE_CODE). Set only by accounts.services.remember_language when
+    # they sign in or register on a page in a language; their messages are written in it.
+    language = models.CharField("语言", max_length=10, blank=True, default="", editable=False)
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         verbose_name = "用户"

@@ -204,6 +204,25 @@ def set_display_name(user, display_name: str) -> None:
     user.first_name = value
 
 
+def remember_language(user, language: str | None) -> bool:
+    """Record the language the person reads in (their messages are written in it, notifications.notify).
+
+    Called when they sign in or register on a page in a language (the request's active language).
+    Writes only when it differs from what is stored (blank counts as settings.LANGUAGE_CODE), so a
+    person signing in again in the same language costs no query. Returns whether it wrote.
+    """
+    from django.conf import settings
+
+    language = (language or "").lower()
+    if user is None or user.pk is None or language not in dict(settings.LANGUAGES):
+        return False
+    if (user.language or settings.LANGUAGE_CODE) == language:
+        return False
+    get_user_model().objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    return True
+
+
 def join_current_site(user) -> None:
     """Make the person a member of the tenant whose schema is active (no-op on the platform host)."""
     from django.db import connection

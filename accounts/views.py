@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language_from_path
+from django.utils.translation import get_language, get_language_from_path
 from django.utils.translation import gettext as _
 
 from . import lockout, services
@@ -48,6 +48,8 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         # This browser now knows the account: a stranger's failures elsewhere never lock it out.
         lockout.remember_device(self.request, response, form.get_user())
+        # Their messages are written in the language of the page they signed in on (/en/accounts/login/).
+        services.remember_language(form.get_user(), get_language())
         return response
 
     def form_invalid(self, form):
@@ -94,6 +96,7 @@ def register(request):
         else:
             login(request, user, backend="accounts.backends.AccountBackend")
             services.join_current_site(user)
+            services.remember_language(user, get_language())
             if form.cleaned_data["identifier"].get("mobile"):
                 messages.success(
                     request, _("注册成功，欢迎加入文化云！验证码已发送到您的手机，验证后即可用手机号登录。")

@@ -27,9 +27,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.personal_data import validate_real_name
-from notifications.services import notify
+from notifications.services import YEAR_MONTH_DAY, LocalTime, Text, notify
 
 from .locking import SessionBusy, lock_session
 from .models import (
@@ -302,25 +303,36 @@ def _bookable(session_id: int, user, quantity, attendees: list[str] | None) -> t
 
 
 _CREATED_MESSAGES = {
-    S.CONFIRMED: ("bookings.confirmed", "预约成功：{title}", "取票码 {code}，{when}，请凭电子票或取票码入场。"),
-    S.PENDING: ("bookings.pending", "预约已提交，等待审核：{title}", "审核结果将通过消息通知您。"),
-    S.WAITING: ("bookings.waiting", "已加入候补：{title}", "有名额空出时会为您保留并通知您。"),
+    S.CONFIRMED: (
+        "bookings.confirmed",
+        gettext_lazy("预约成功：{title}"),
+        gettext_lazy("取票码 {code}，{when}，请凭电子票或取票码入场。"),
+    ),
+    S.PENDING: (
+        "bookings.pending",
+        gettext_lazy("预约已提交，等待审核：{title}"),
+        gettext_lazy("审核结果将通过消息通知您。"),
+    ),
+    S.WAITING: (
+        "bookings.waiting",
+        gettext_lazy("已加入候补：{title}"),
+        gettext_lazy("有名额空出时会为您保留并通知您。"),
+    ),
 }
 
 
-def _tell(booking: Booking, message: tuple[str, str, str], **extra) -> None:
+def _tell(booking: Booking, message: tuple, **extra) -> None:
+    # The texts are lazy: notify writes them in the person's language (docs/languages.md).
     kind, title, body = message
     session = booking.session
     values = {
         "title": extra.pop("title", None) or session.activity.title,
         "code": booking.pickup_code,
-        "when": f"{timezone.localtime(session.starts_at):%-m月%-d日 %H:%M} 开始",
+        "when": Text(gettext_lazy("{time} 开始"), time=LocalTime(session.starts_at)),
         "order": booking.order_number,
         **extra,
     }
-    notify(
-        booking.user, kind, title.format(**values), body.format(**values), link=f"/me/bookings/{booking.order_number}/"
-    )
+    notify(booking.user, kind, title, body, link=f"/me/bookings/{booking.order_number}/", params=values)
 
 
 # --- The person's own changes ---------------------------------------------------------------
@@ -362,7 +374,11 @@ def cancel_booking(booking_id: int, user, *, reason: str = "", by_staff: bool = 
         booking.reason = reason[:200]
         booking.save(update_fields=["status", "reason", "updated_at"])
         if by_staff:
-            _tell(booking, ("bookings.cancelled", "预约已被取消：{title}", "原因：{reason}"), reason=booking.reason)
+            _tell(
+                booking,
+                ("bookings.cancelled", gettext_lazy("预约已被取消：{title}"), gettext_lazy("原因：{reason}")),
+                reason=booking.reason,
+            )
         if freed:
             offer_freed_seats(booking.session)
         return booking
@@ -403,8 +419,12 @@ def offer_freed_seats(session: Session) -> list[Booking]:
         until = timezone.localtime(waiting.hold_expires_at)
         _tell(
             waiting,
-            ("bookings.held", "候补成功，名额为您保留：{title}", "请在 {until} 前确认，逾期名额将顺延给下一位。"),
-            until=f"{until:%-m月%-d日 %H:%M}",
+            (
+                "bookings.held",
+                gettext_lazy("候补成功，名额为您保留：{title}"),
+                gettext_lazy("请在 {until} 前确认，逾期名额将顺延给下一位。"),
+            ),
+            until=LocalTime(until),
         )
         offered.append(waiting)
     return offered
@@ -422,7 +442,12 @@ def approve_booking(booking_id: int, staff) -> Booking:
         booking.decided_at = timezone.now()
         booking.save(update_fields=["status", "decided_at", "updated_at"])
         _tell(
-            booking, ("bookings.approved", "预约审核通过：{title}", "取票码 {code}，{when}，请凭电子票或取票码入场。")
+            booking,
+            (
+                "bookings.approved",
+                gettext_lazy("预约审核通过：{title}"),
+                gettext_lazy("取票码 {code}，{when}，请凭电子票或取票码入场。"),
+            ),
         )
         return booking
 
@@ -439,7 +464,11 @@ def reject_booking(booking_id: int, staff, reason: str) -> Booking:
         booking.reason = reason[:200]
         booking.decided_at = timezone.now()
         booking.save(update_fields=["status", "reason", "decided_at", "updated_at"])
-        _tell(booking, ("bookings.rejected", "预约未通过审核：{title}", "原因：{reason}"), reason=booking.reason)
+        _tell(
+            booking,
+            ("bookings.rejected", gettext_lazy("预约未通过审核：{title}"), gettext_lazy("原因：{reason}")),
+            reason=booking.reason,
+        )
         offer_freed_seats(booking.session)
         return booking
 
@@ -516,7 +545,11 @@ def cancel_session(session_id: int, staff, reason: str) -> int:
             booking.status = S.CANCELLED
             booking.reason = f"场次取消：{reason}"[:200]
             booking.save(update_fields=["status", "reason", "updated_at"])
-            _tell(booking, ("bookings.session_cancelled", "活动场次取消：{title}", "原因：{reason}"), reason=reason)
+            _tell(
+                booking,
+                ("bookings.session_cancelled", gettext_lazy("活动场次取消：{title}"), gettext_lazy("原因：{reason}")),
+                reason=reason,
+            )
         return len(bookings)
 
 
@@ -538,9 +571,10 @@ def message_attendees(session_id: int, staff, title: str, body: str) -> int:
             notify(
                 booking.user,
                 "bookings.message",
-                f"{session.activity.title}：{title}",
-                body,
+                gettext_lazy("{activity}：{title}"),
+                "{body}",
                 link=f"/me/bookings/{booking.order_number}/",
+                params={"activity": session.activity.title, "title": title, "body": body},
             )
         return len(people)
 
@@ -553,7 +587,12 @@ def lift_ban(ban_id: int, staff) -> BookingBan:
         ban.lifted_at = timezone.now()
         ban.lifted_by = staff
         ban.save(update_fields=["lifted_at", "lifted_by"])
-        notify(ban.user, "bookings.ban_lifted", "您的预约限制已解除", "现在可以正常预约活动了。")
+        notify(
+            ban.user,
+            "bookings.ban_lifted",
+            gettext_lazy("您的预约限制已解除"),
+            gettext_lazy("现在可以正常预约活动了。"),
+        )
         return ban
 
 
@@ -591,11 +630,23 @@ def run_upkeep(now: datetime | None = None) -> UpkeepReport:
                 if was == S.HELD:
                     report.holds_expired += 1
                     _tell(
-                        booking, ("bookings.hold_expired", "候补名额保留已过期：{title}", "名额已顺延给下一位候补者。")
+                        booking,
+                        (
+                            "bookings.hold_expired",
+                            gettext_lazy("候补名额保留已过期：{title}"),
+                            gettext_lazy("名额已顺延给下一位候补者。"),
+                        ),
                     )
                 else:
                     report.pending_expired += 1
-                    _tell(booking, ("bookings.expired", "预约已过期：{title}", "预约长时间未审核，已自动过期。"))
+                    _tell(
+                        booking,
+                        (
+                            "bookings.expired",
+                            gettext_lazy("预约已过期：{title}"),
+                            gettext_lazy("预约长时间未审核，已自动过期。"),
+                        ),
+                    )
             offer_freed_seats(session)
     # Waiting places of sessions that have started will never be served.
     report.waiting_expired = Booking.objects.filter(status=S.WAITING, session__starts_at__lte=now).update(
@@ -633,10 +684,14 @@ def _record_no_shows(now: datetime, site_rules: BookingRules) -> tuple[int, int]
                 notify(
                     ban.user,
                     "bookings.banned",
-                    "预约功能已暂停",
-                    f"您在 {site_rules.no_show_window_days} 天内预约后未到场 {count} 次，"
-                    f"{timezone.localtime(ban.until):%Y年%-m月%-d日}前不能在本站预约活动。",
+                    gettext_lazy("预约功能已暂停"),
+                    gettext_lazy("您在 {days} 天内预约后未到场 {count} 次，{until}前不能在本站预约活动。"),
                     link="/me/bookings/",
+                    params={
+                        "days": site_rules.no_show_window_days,
+                        "count": count,
+                        "until": LocalTime(ban.until, YEAR_MONTH_DAY),
+                    },
                 )
         return len(missed), bans
 
@@ -652,7 +707,10 @@ def _send_reminders(now: datetime) -> int:
     for booking in due:
         with transaction.atomic():
             if Booking.objects.filter(pk=booking.pk, reminded_at__isnull=True).update(reminded_at=now):
-                _tell(booking, ("bookings.reminder", "活动提醒：{title}", "{when}，取票码 {code}。"))
+                _tell(
+                    booking,
+                    ("bookings.reminder", gettext_lazy("活动提醒：{title}"), gettext_lazy("{when}，取票码 {code}。")),
+                )
                 sent += 1
     return sent
 
@@ -774,9 +832,11 @@ def decide_organisation(organisation_id: int, staff, *, approve: bool, reason: s
         organisation.reason = reason[:200]
         organisation.decided_at = timezone.now()
         organisation.save(update_fields=["status", "reason", "decided_at"])
-    verdict = "已通过审核，可以团体名义预定功能室" if approve else f"未通过审核。原因：{organisation.reason}"
-    notify(organisation.contact, "bookings.organisation_decided", f"团体申请结果：{organisation.name}", verdict,
-           link="/me/organisations/")  # fmt: skip
+    verdict = (
+        gettext_lazy("已通过审核，可以团体名义预定功能室") if approve else gettext_lazy("未通过审核。原因：{reason}")
+    )
+    notify(organisation.contact, "bookings.organisation_decided", gettext_lazy("团体申请结果：{name}"), verdict,
+           link="/me/organisations/", params={"name": organisation.name, "reason": organisation.reason})  # fmt: skip
     return organisation
 
 
@@ -880,13 +940,23 @@ def book_room(
         if constraint == "bookings_room_idempotency":
             return RoomBooking.objects.get(user=user, idempotency_key=idempotency_key)
         raise
-    title = "功能室预定成功" if status == R.CONFIRMED else "功能室预定已提交，等待审核"
+    title = (
+        gettext_lazy("功能室预定成功：{room}")
+        if status == R.CONFIRMED
+        else gettext_lazy("功能室预定已提交，等待审核：{room}")
+    )
     notify(
         user,
         f"bookings.room_{status}",
-        f"{title}：{room_settings.room.name}",
-        f"{start:%-m月%-d日 %H:%M}–{end:%H:%M}，用途：{purpose}",
+        title,
+        gettext_lazy("{start}–{end}，用途：{purpose}"),
         link="/me/bookings/",
+        params={
+            "room": room_settings.room.name,
+            "start": LocalTime(start),
+            "end": LocalTime(end, "H:i"),
+            "purpose": purpose,
+        },
     )
     return booking
 
@@ -917,9 +987,10 @@ def decide_room_booking(room_booking_id: int, staff, *, approve: bool, reason: s
         notify(
             booking.user,
             "bookings.room_decided",
-            f"功能室预定{'审核通过' if approve else '未通过'}：{booking.room.name}",
-            booking.reason,
+            gettext_lazy("功能室预定审核通过：{room}") if approve else gettext_lazy("功能室预定未通过：{room}"),
+            "{reason}",
             link="/me/bookings/",
+            params={"room": booking.room.name, "reason": booking.reason},
         )
         return booking
 

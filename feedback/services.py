@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from core.regions import subdivisions
 
@@ -203,14 +204,18 @@ def send_rating_invitations(now: datetime.datetime | None = None) -> int:
             [RatingInvitation(user_id=u, kind=k, target_id=t) for u, k, t in to_ask], ignore_conflicts=True
         )
         for (user_id, kind, target_id), title in to_ask.items():
-            label = Rating.Kind(kind).label
+            # The kind's label (活动, 课程, 志愿服务) is in the catalogue: written in the person's language.
+            label = gettext_lazy(Rating.Kind(kind).label)
             notify(
                 users[user_id],
                 "feedback_rate",
-                f"请为{label}“{title}”评分",
-                f"感谢您参加“{title}”。请花一分钟为这次{label}打分（1–5 分）并留下意见，帮助我们改进服务。",
+                gettext_lazy("请为{label}“{title}”评分"),
+                gettext_lazy(
+                    "感谢您参加“{title}”。请花一分钟为这次{label}打分（1–5 分）并留下意见，帮助我们改进服务。"
+                ),
                 f"/feedback/rate/{kind}/{target_id}/",
                 sms=False,
+                params={"label": label, "title": title},
             )
     return len(to_ask)
 
@@ -321,10 +326,11 @@ def answer_rating(rating: Rating, staff, answer: str, *, publish: bool) -> Ratin
         notify(
             rating.user,
             "feedback_answer",
-            f"您对“{title}”的评价收到了回复",
-            text[:200],
+            gettext_lazy("您对“{title}”的评价收到了回复"),
+            "{answer}",
             "/me/feedback/",
             sms=False,
+            params={"title": title, "answer": text[:200]},
         )
     return rating
 
@@ -440,11 +446,27 @@ def triage(demand: DemandRequest, staff, status: str, reason: str = "") -> Deman
 def _tell_about_demand(demand: DemandRequest) -> None:
     from notifications.services import notify
 
-    label = demand.get_status_display()
-    body = f"您提交的“{demand.get_category_display()}”需求：{demand.text[:60]}"
-    if demand.reason:
-        body += f"\n处理说明：{demand.reason}"
-    notify(demand.user, "feedback_demand", f"您的需求{label}", body, "/feedback/demand/mine/", sms=False)
+    # Written in the person's language by notify (docs/languages.md).
+    title = _DEMAND_TITLES.get(demand.status) or gettext_lazy("您的需求{label}")
+    body = (
+        gettext_lazy("您提交的“{category}”需求：{text}\n处理说明：{reason}")
+        if demand.reason
+        else gettext_lazy("您提交的“{category}”需求：{text}")
+    )
+    params = {
+        "label": gettext_lazy(demand.get_status_display()),
+        "category": gettext_lazy(demand.get_category_display()),
+        "text": demand.text[:60],
+        "reason": demand.reason,
+    }
+    notify(demand.user, "feedback_demand", title, body, "/feedback/demand/mine/", sms=False, params=params)
+
+
+_DEMAND_TITLES = {
+    DemandRequest.Status.PLANNED: gettext_lazy("您的需求已纳入计划"),
+    DemandRequest.Status.DONE: gettext_lazy("您的需求已落实"),
+    DemandRequest.Status.DECLINED: gettext_lazy("您的需求暂不采纳"),
+}
 
 
 def demand_by_category(start: datetime.date | None = None, end: datetime.date | None = None) -> list[dict]:

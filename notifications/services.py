@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from .models import Notification
 
@@ -24,16 +26,78 @@ def _check_link(link: str) -> str:
     return link
 
 
-def notify(user, kind: str, title: str, body: str = "", link: str = "", *, sms: bool = True) -> Notification:
+# --- Messages in the person's language (docs/languages.md) ------------------------------------
+
+# How a moment is written in a message: "12月9日 19:00" in Chinese, "9 Dec 19:00" in English.
+MONTH_DAY_TIME = gettext_lazy("n月j日 H:i")
+YEAR_MONTH_DAY = gettext_lazy("Y年n月j日")
+
+
+def reading_language(user) -> str:
+    """The language the person's messages are written in (accounts.User.language, else the default)."""
+    language = getattr(user, "language", "") or ""
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def _render(template, params: dict | None) -> str:
+    # str() of a lazy string translates it into the active language; values are rendered the same
+    # way (a Text or LocalTime inside is written in that language too).
+    text = str(template)
+    if params:
+        text = text.format(**{name: str(value) for name, value in params.items()})
+    return text
+
+
+class Text:
+    """A piece of a message, written in the language active when it becomes text.
+
+    `Text(gettext_lazy("{time} 开始"), time=LocalTime(starts_at))`: the template is a lazy string
+    with named placeholders, the values plain text (names, codes people typed) or other Text.
+    """
+
+    def __init__(self, template, **params):
+        self.template = template
+        self.params = params
+
+    def __str__(self) -> str:
+        return _render(self.template, self.params)
+
+
+class LocalTime:
+    """A moment in the site's time zone, formatted for the language active when it becomes text."""
+
+    def __init__(self, value, fmt=MONTH_DAY_TIME):
+        self.value = value
+        self.fmt = fmt
+
+    def __str__(self) -> str:
+        value = self.value
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return dateformat.format(value, str(self.fmt))
+
+
+def notify(
+    user, kind: str, title, body="", link: str = "", *, sms: bool = True, params: dict | None = None
+) -> Notification:
     """Leave a message for `user` on the current site, and send it by email / SMS after commit.
 
     The message is stored in the current tenant's schema (it appears under 消息 in the personal
     centre of this site only). Email goes to the account's address when it has one, SMS to its
     mobile number when it has one and `sms` is true; both are sent by a background task once the
     caller's transaction commits, so a rolled-back booking never mails anyone.
+
+    `title` and `body` are written in the person's language (`reading_language`): pass lazy
+    strings (gettext_lazy, Chinese message ids) with named placeholders and their values in
+    `params` (plain text, `Text`, `LocalTime`); they are rendered here under that language, so
+    the stored message, the email and the SMS all read in it. Without `params` the text is taken
+    as it is (a message staff typed may contain braces).
     """
     if user is None or user.pk is None:
         raise ValueError("notify needs a saved user")
+    with translation.override(reading_language(user)):
+        title = _render(title, params)
+        body = _render(body, params)
     notification = Notification.objects.create(
         recipient=user,
         kind=kind[:60],
@@ -94,7 +158,9 @@ def deliver(notification_id: int) -> None:
         send_mail(notification.title, text, settings.DEFAULT_FROM_EMAIL, [user.email])
         Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
     if notification.send_sms and _can_text(user) and notification.texted_at is None:
-        sms.send_sms(user.mobile, f"【{_site_name()}】{notification.title}" + (f" {link}" if link else ""))
+        with translation.override(reading_language(user)):
+            site_name = _site_name()
+        sms.send_sms(user.mobile, f"【{site_name}】{notification.title}" + (f" {link}" if link else ""))
         Notification.objects.filter(pk=notification.pk).update(texted_at=timezone.now())
 
 
@@ -112,4 +178,4 @@ def _site_name() -> str:
     from django_tenants.utils import get_tenant_model
 
     site = get_tenant_model().objects.filter(schema_name=connection.schema_name).first()
-    return site.name if site else "文化云"
+    return site.name if site else gettext("文化云")

@@ -25,7 +25,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, ngettext_lazy
 
 from core.chinese import parse_query, query_in_page_script, segment
 from core.chinese import tsquery as chinese_tsquery
@@ -273,9 +273,10 @@ def assign_course(course: Course, group: TrainingGroup, due_date: datetime.date,
     _notify(
         newly,
         "training.assigned",
-        "培训任务：" + course.title,
-        f"培训管理员为您指派了课程《{course.title}》，请在 {due_date:%Y-%m-%d} 前完成。",
+        gettext_lazy("培训任务：{course}"),
+        gettext_lazy("培训管理员为您指派了课程《{course}》，请在 {due} 前完成。"),
         course.get_absolute_url(),
+        params={"course": course.title, "due": f"{due_date:%Y-%m-%d}"},
     )
     return assignment
 
@@ -323,6 +324,8 @@ def send_due_reminders(today: datetime.date | None = None) -> int:
     set in the transaction that sends it, rows locked with SKIP LOCKED): the worker runs this
     every minute in every tenant, and a worker that was down catches up with the latest reminder
     only. Returns the number of reminders sent."""
+    from notifications.services import Text
+
     today = today or timezone.localdate()
     sent = 0
     for threshold in REMINDER_DAYS:
@@ -344,24 +347,29 @@ def send_due_reminders(today: datetime.date | None = None) -> int:
             Enrollment.objects.filter(pk__in=[e.pk for e in due]).update(reminded_days=threshold)
             for enrollment in due:
                 course, days_left = enrollment.course, (enrollment.due_date - today).days
-                when = f"还有 {days_left} 天" if days_left > 0 else ("今天截止" if days_left == 0 else "已逾期")
+                if days_left > 0:
+                    when = Text(ngettext_lazy("还有 {days} 天", "还有 {days} 天", days_left), days=days_left)
+                else:
+                    when = gettext_lazy("今天截止") if days_left == 0 else gettext_lazy("已逾期")
                 _notify(
                     [enrollment.user],
                     "training.reminder",
-                    "培训提醒：" + course.title,
-                    f"课程《{course.title}》的截止日期是 {enrollment.due_date:%Y-%m-%d}（{when}），请尽快完成。",
+                    gettext_lazy("培训提醒：{course}"),
+                    gettext_lazy("课程《{course}》的截止日期是 {due}（{when}），请尽快完成。"),
                     course.get_absolute_url(),
+                    params={"course": course.title, "due": f"{enrollment.due_date:%Y-%m-%d}", "when": when},
                 )
             sent += len(due)
     return sent
 
 
-def _notify(users, kind: str, title: str, body: str, link: str) -> None:
-    """Through the shared notifications app: 消息 in the personal centre, email, SMS."""
+def _notify(users, kind: str, title, body, link: str, params: dict | None = None) -> None:
+    """Through the shared notifications app: 消息 in the personal centre, email, SMS; the lazy
+    texts are written in each person's language (docs/languages.md)."""
     from notifications.services import notify
 
     for user in users:
-        notify(user, kind, title, body, link=link)
+        notify(user, kind, title, body, link=link, params=params)
 
 
 # --- Progress --------------------------------------------------------------------------------------

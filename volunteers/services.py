@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Q, Sum, Window
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.personal_data import mask_name, normalize_mobile, validate_real_name
 
@@ -315,12 +316,20 @@ def decide_application(volunteer: Volunteer, *, approve: bool, decided_by, reaso
         _notify(
             volunteer.user,
             "application_decided",
-            "志愿者申请已通过",
-            f"欢迎加入！您的志愿者编号是 {volunteer.number}。",
+            gettext_lazy("志愿者申请已通过"),
+            gettext_lazy("欢迎加入！您的志愿者编号是 {number}。"),
             "/me/volunteer/",
+            params={"number": volunteer.number},
         )
     else:
-        _notify(volunteer.user, "application_decided", "志愿者申请未通过", f"原因：{reason}", "/me/volunteer/")
+        _notify(
+            volunteer.user,
+            "application_decided",
+            gettext_lazy("志愿者申请未通过"),
+            gettext_lazy("原因：{reason}"),
+            "/me/volunteer/",
+            params={"reason": reason},
+        )
     return volunteer
 
 
@@ -519,13 +528,14 @@ def decide_signup(signup: SignUp, *, approve: bool, by) -> SignUp:
     signup.status = SignUp.Status.CONFIRMED if approve else SignUp.Status.REJECTED
     signup.decided_at = _now()
     signup.save(update_fields=["status", "decided_at"])
-    title = "报名已确认" if approve else "报名未通过"
+    title = gettext_lazy("报名已确认") if approve else gettext_lazy("报名未通过")
     _notify(
         signup.volunteer.user,
         "signup_decided",
         title,
-        f"{signup.shift.opportunity.title} {_local_datetime(signup.shift.starts_at)}",
+        "{opportunity} {when}",
         "/me/volunteer/",
+        params={"opportunity": signup.shift.opportunity.title, "when": _local_datetime(signup.shift.starts_at)},
     )
     return signup
 
@@ -563,9 +573,10 @@ def invite_volunteer(shift: Shift, volunteer: Volunteer, *, by) -> SignUp:
     _notify(
         volunteer.user,
         "invited",
-        "志愿服务邀请",
-        f"邀请您参加 {shift.opportunity.title}（{_local_datetime(shift.starts_at)}，{shift.place}），请在个人中心确认。",
+        gettext_lazy("志愿服务邀请"),
+        gettext_lazy("邀请您参加 {opportunity}（{when}，{place}），请在个人中心确认。"),
         "/me/volunteer/",
+        params={"opportunity": shift.opportunity.title, "when": _local_datetime(shift.starts_at), "place": shift.place},
     )
     return signup
 
@@ -748,9 +759,10 @@ def approve_hours(record_ids: Iterable[int], *, by) -> int:
         _notify_user_id(
             users[volunteer_id],
             "hours_approved",
-            "服务时长已审核",
-            f"新增 {round(minutes / 60, 1)} 小时已计入您的志愿服务时长。",
+            gettext_lazy("服务时长已审核"),
+            gettext_lazy("新增 {hours} 小时已计入您的志愿服务时长。"),
             "/me/volunteer/",
+            params={"hours": round(minutes / 60, 1)},
         )
     return len(records)
 
@@ -993,9 +1005,14 @@ def send_shift_reminders(*, within_hours: int = 24) -> int:
                 _notify_user_id(
                     user_id,
                     "shift_reminder",
-                    "志愿服务提醒",
-                    f"{shift.opportunity.title} 将于 {_local_datetime(shift.starts_at)} 在 {shift.place} 开始，请准时签到。",
+                    gettext_lazy("志愿服务提醒"),
+                    gettext_lazy("{opportunity} 将于 {when} 在 {place} 开始，请准时签到。"),
                     "/me/volunteer/",
+                    params={
+                        "opportunity": shift.opportunity.title,
+                        "when": _local_datetime(shift.starts_at),
+                        "place": shift.place,
+                    },
                 )
                 sent += 1
     return sent
@@ -1004,20 +1021,21 @@ def send_shift_reminders(*, within_hours: int = 24) -> int:
 # --- notifications ---------------------------------------------------------------------------
 
 
-def _notify_user_id(user_id: int, kind: str, title: str, body: str, link: str) -> None:
+def _notify_user_id(user_id: int, kind: str, title, body, link: str, params: dict | None = None) -> None:
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is not None:
-        _notify(user, kind, title, body, link)
+        _notify(user, kind, title, body, link, params=params)
 
 
-def _notify(user, kind: str, title: str, body: str, link: str) -> None:
+def _notify(user, kind: str, title, body, link: str, params: dict | None = None) -> None:
     """The platform's one channel (notifications/): a message in the personal centre of this site,
-    email/SMS sent by a task after the commit (nothing is sent for a rolled-back decision)."""
+    email/SMS sent by a task after the commit (nothing is sent for a rolled-back decision). The
+    texts are lazy strings written in the person's language by notify (docs/languages.md)."""
     from notifications import services as notifications
 
-    notifications.notify(user, f"volunteers.{kind}", title, body, link)
+    notifications.notify(user, f"volunteers.{kind}", title, body, link, params=params)
 
 
 # --- certificates -----------------------------------------------------------------------------
@@ -1048,8 +1066,9 @@ def revoke_service_certificate(certificate_id: int, *, reason: str, by):
     _notify(
         certificate.holder,
         "certificate_revoked",
-        "志愿服务记录证明已撤销",
-        f"您的志愿服务记录证明（验证码 {certificate.display_code}）已被撤销。原因：{certificate.revocation_reason}",
+        gettext_lazy("志愿服务记录证明已撤销"),
+        gettext_lazy("您的志愿服务记录证明（验证码 {code}）已被撤销。原因：{reason}"),
         "/me/certificates/",
+        params={"code": certificate.display_code, "reason": certificate.revocation_reason},
     )
     return certificate
