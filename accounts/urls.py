@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("me/", views.personal_centre, name="personal_centre"),
     path("me/name/", views.change_display_name, name="change_display_name"),
+    path("me/language/", views.change_language, name="change_language"),
     path("me/email/", views.change_email, name="change_email"),
     path("me/mobile/", views.change_mobile, name="change_mobile"),
     path("me/mobile/confirm/", views.confirm_mobile, name="confirm_mobile"),

@@ -144,6 +144,9 @@ def _personal_centre_page(request, form=None, status=200, **forms):
         "name_form": forms.get("name_form") or DisplayNameForm(initial={"display_name": request.user.first_name}),
         "editing_real_name": form is not None and form.errors,
         "roles": services.roles_in_current_site(request.user),
+        "message_languages": _message_languages(),
+        "message_language": request.user.language or settings.LANGUAGE_CODE,
+        "language_error": forms.get("language_error", ""),
         **_contact_context(request, **forms),
     }
     return render(request, "accounts/personal_centre.html", context, status=status)
@@ -222,6 +225,24 @@ def change_display_name(request):
         messages.success(request, _("昵称已保存。"))
         return redirect("personal_centre")
     return _personal_centre_page(request, name_form=form, status=400)
+
+
+def _message_languages() -> list[tuple[str, str]]:
+    # The languages every site has (the switcher's); each shown in its own name.
+    return [(code, name) for code, name in settings.LANGUAGES if code in settings.DEFAULT_SITE_LANGUAGES]
+
+
+@login_required
+def change_language(request):
+    """The language the person's messages (消息, e-mail, SMS) are written in (docs/languages.md)."""
+    if request.method != "POST":
+        return redirect("personal_centre")
+    language = request.POST.get("language", "")
+    if language not in dict(_message_languages()):
+        return _personal_centre_page(request, status=400, language_error=_("请选择列表中的语言。"))
+    services.remember_language(request.user, language)
+    messages.success(request, _("消息语言已保存。"))
+    return redirect("personal_centre")
 
 
 @login_required

@@ -132,3 +132,18 @@ def test_registering_under_en_records_english(client, settings):
     assert response.status_code == 302
     person = get_user_model().objects.get(first_name="Anna")
     assert person.language == "en"
+
+
+def test_the_personal_centre_changes_the_message_language_and_refuses_an_unknown_one(client):
+    person = f.person("lang_choice", real_name="Tom Lee")
+    client.force_login(person)
+    page = client.get("/me/", HTTP_HOST=ZJ).content.decode()
+    assert 'name="language"' in page and '<option value="en" lang="en">English</option>' in page
+    response = client.post("/me/language/", {"language": "en"}, HTTP_HOST=ZJ)
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.language == "en"
+    response = client.post("/me/language/", {"language": "xx"}, HTTP_HOST=ZJ)
+    assert response.status_code == 400 and "请选择列表中的语言。" in response.content.decode()
+    person.refresh_from_db()
+    assert person.language == "en"
