@@ -159,7 +159,7 @@ def deliver(notification_id: int) -> None:
         Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
     if notification.send_sms and _can_text(user) and notification.texted_at is None:
         with translation.override(reading_language(user)):
-            site_name = _site_name()
+            site_name = _site_name(reading_language(user))
         sms.send_sms(user.mobile, f"【{site_name}】{notification.title}" + (f" {link}" if link else ""))
         Notification.objects.filter(pk=notification.pk).update(texted_at=timezone.now())
 
@@ -173,9 +173,18 @@ def _can_text(user) -> bool:
     return bool(user.mobile and user.mobile_verified)
 
 
-def _site_name() -> str:
+def _site_name(language: str = settings.LANGUAGE_CODE) -> str:
     from django.db import connection
     from django_tenants.utils import get_tenant_model
 
     site = get_tenant_model().objects.filter(schema_name=connection.schema_name).first()
-    return site.name if site else gettext("文化云")
+    name = site.name if site else gettext("文化云")
+    if site and language != settings.LANGUAGE_CODE:
+        # The name in the reader's language (the English name an editor gave, Traditional
+        # characters), as the site's header shows it (themes.models.Branding.name_in).
+        from themes.models import Branding
+
+        branding = Branding.objects.filter(site__is_default_site=True).first()
+        if branding and branding.site_name:
+            name = branding.name_in(language)
+    return name

@@ -147,3 +147,27 @@ def test_the_personal_centre_changes_the_message_language_and_refuses_an_unknown
     assert response.status_code == 400 and "请选择列表中的语言。" in response.content.decode()
     person.refresh_from_db()
     assert person.language == "en"
+
+
+def test_the_text_message_names_the_site_in_the_readers_language(settings):
+    from wagtail.models import Site
+
+    from accounts.services import set_personal_data
+    from notifications import sms
+    from themes.models import Branding
+
+    settings.NOTIFICATIONS_SMS_BACKEND = "notifications.sms.MemorySMSBackend"
+    sms.outbox.clear()
+    with schema_context("zhejiang"):
+        reader = _reader("en_sms", "en")
+        set_personal_data(reader, mobile="13800138077")
+        type(reader).objects.filter(pk=reader.pk).update(mobile_verified=True)
+        reader.refresh_from_db()
+        Branding.objects.update_or_create(
+            site=Site.objects.get(is_default_site=True),
+            defaults={"site_name": "浙江文化云", "site_name_en": "Zhejiang Culture Cloud"},
+        )
+        note = services.notify(reader, "bookings.ban_lifted", bookings.gettext_lazy("您的预约限制已解除"))
+        services.deliver(note.pk)
+    [text] = sms.outbox
+    assert text.text == "【Zhejiang Culture Cloud】Your booking restriction has been lifted"
