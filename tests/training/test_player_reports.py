@@ -214,3 +214,32 @@ def test_reports_over_http(daphne_server, committed_watching):  # noqa: F811
     assert across.status_code == 404
     with schema_context("zhejiang"):
         assert LessonProgress.objects.get(pk=progress.pk).last_seq == 1
+
+
+def test_a_report_leaves_the_lesson_shared_by_every_trainee_unlocked(committed_watching):
+    """Only the person's own progress row is locked: a report must not wait for the lesson row,
+    which every trainee of the lesson shares (the ORM's select_for_update locked it too)."""
+    from django.db import connections
+
+    user, progress = committed_watching
+    other = connections.create_connection("default")
+    other.set_schema("zhejiang")
+    try:
+        with other.cursor() as cursor:  # another transaction holds the lesson row
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT id FROM training_lesson WHERE id = %s FOR UPDATE", [progress.lesson_id])
+        with schema_context("zhejiang"):
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")
+            try:
+                outcome = services.record_progress(
+                    progress.pk, user=user, session=progress.session, seq=1, start=0, end=5
+                )
+            finally:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = DEFAULT")
+        assert outcome.status == "ok"
+    finally:
+        with other.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+        other.close()
