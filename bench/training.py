@@ -14,9 +14,11 @@ kept between runs):
    opened (a progress row and a player session per trainee);
 2. daphne (one process, as `make run` serves) on --port;
 3. **paced**: every trainee sends a report every 10 s (start spread over the first 10 s), for
-   --paced-seconds: the offered load is N/10 reports/s; p50/p95/p99 latency and errors;
+   --paced-seconds: the offered load is N/10 reports/s; p50/p95/p99 latency and errors (the
+   p95 ≤ 200 ms target applies here; `--trainees 3000` offers the 300 reports/s of the target);
 4. **saturation**: the same trainees report back to back (each sends its next report when the
-   previous answer arrives) for --saturation-seconds: the reports/s the server sustains;
+   previous answer arrives) for --saturation-seconds: the reports/s the server sustains (the
+   ≥ 300/s target; its latency is the queue of N clients, N / rate, shown for information);
 5. **yearly report**: 10,000 people in staff groups with 2 hours lines each;
    `services.yearly_report` and the Excel export timed (median of 5), with the 100-person
    report in the same run as the baseline (the ratio shows how it grows).
@@ -211,9 +213,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def print_load(label: str, latencies: list[float], errors: int, elapsed: float, *, target_rate: float | None) -> bool:
+    """One phase's line. Paced (target_rate None): the p95 target applies. Saturation: the rate
+    target; its latency is only the queue of N clients that each wait for their previous answer
+    (N / rate, by Little's law), shown for information."""
     rate = len(latencies) / elapsed
     p95 = percentile(latencies, 0.95)
-    ok = p95 <= TARGET_P95_MS and errors == 0 and (target_rate is None or rate >= target_rate)
+    ok = errors == 0 and (p95 <= TARGET_P95_MS if target_rate is None else rate >= target_rate)
     print(
         f"  {label:<38} {len(latencies):>7} reports in {elapsed:5.1f} s  {rate:7.1f}/s   "
         f"p50 {percentile(latencies, 0.5):6.1f} ms  p95 {p95:6.1f} ms  p99 {percentile(latencies, 0.99):6.1f} ms  "
