@@ -169,20 +169,19 @@ def plan() -> list:
     return specs
 
 
-def _timed_catalog_statistics() -> list[float]:
-    """Time tenants.services._refresh_catalog_statistics (part of every clone) without changing it."""
-    from tenants import services
+def _timed_schema_clones() -> list[float]:
+    """Time tenants.clone.clone_schema (the schema copy inside each create_culture_site) without changing it."""
+    from tenants import clone
 
     seconds: list[float] = []
-    original = services._refresh_catalog_statistics
+    original = clone.clone_schema
 
-    def timed():
+    def timed(template, new_schema):
         started = time.perf_counter()
-        result = original()
+        original(template, new_schema)
         seconds.append(time.perf_counter() - started)
-        return result
 
-    services._refresh_catalog_statistics = timed
+    clone.clone_schema = timed
     return seconds
 
 
@@ -197,7 +196,7 @@ def grow(size: int, *, timed: int = 0, log_every: int = 25) -> list[float]:
     need = max(0, size - served_count())
     if need > len(specs):
         raise SystemExit(f"only {len(specs)} more tenants possible with distinct region codes")
-    analyse_seconds = _timed_catalog_statistics()
+    schema_seconds = _timed_schema_clones()
     clone_seconds: list[float] = []
     window = 0.0
     for i, spec in enumerate(specs[:need], 1):
@@ -207,11 +206,11 @@ def grow(size: int, *, timed: int = 0, log_every: int = 25) -> list[float]:
         window += clone_seconds[-1]
         if i % log_every == 0 or i == need:
             last = clone_seconds[-log_every:]
-            analyse = analyse_seconds[-log_every:]
+            schema = schema_seconds[-log_every:]
             print(
                 f"  {time.strftime('%H:%M:%S', time.gmtime())} UTC created {i}/{need} -> {size - need + i} served ({spec.slug}): "
                 f"clone median {statistics.median(last):.2f} s (min {min(last):.2f}, max {max(last):.2f}) "
-                f"of which catalog statistics median {statistics.median(analyse):.3f} s (max {max(analyse):.2f}); "
+                f"of which schema copy median {statistics.median(schema):.2f} s (max {max(schema):.2f}); "
                 f"{window:.0f} s for these {len(last)}; pg_class {catalog_figures()[1]}; "
                 f"load {os.getloadavg()[0]:.1f}",
                 flush=True,

@@ -1,7 +1,7 @@
 """Creating, changing and closing tenants. The only write path for CultureSite and Domain.
 
-Creation clones the migrated template schema (ARCHITECTURE §2): ~1 s instead of
-running Wagtail's ~220 migrations. It runs outside any transaction (PostgreSQL
+Creation clones the migrated template schema (ARCHITECTURE §2, tenants/clone.py): ~1 s instead of
+running Wagtail's ~220 migrations, and flat with the number of tenants (decision 0023). It runs outside any transaction (PostgreSQL
 refuses ALTER TABLE with pending trigger events inside one), and on any failure
 it removes what it made: no schema, no domain row, no half-built site.
 """
@@ -18,12 +18,12 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils.module_loading import import_string
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from core import regions, urls_util
 from core.content_types import forget_schema
 
+from . import clone
 from .models import CultureSite, Domain
 
 logger = logging.getLogger(__name__)
@@ -352,11 +352,10 @@ def create_culture_site(spec: NewSite, *, by_migrations: bool = False) -> Cultur
 
     created_schema = created_row = False
     try:
-        _refresh_catalog_statistics()
         if by_migrations:
             _create_schema_by_migrations(spec.slug)
         else:
-            CloneSchema().clone_schema(TEMPLATE_SCHEMA, spec.slug, "DATA")
+            clone.clone_schema(TEMPLATE_SCHEMA, spec.slug)
         created_schema = True
         forget_schema(spec.slug)  # a schema of this name may have existed earlier in this process
         with transaction.atomic():
@@ -396,51 +395,6 @@ def _link_federation(site: CultureSite) -> None:
             link_site_to_national(other)
     else:
         link_site_to_national(site)
-
-
-# The catalog tables that django-tenants' clone function queries for every table it copies.
-_CLONE_CATALOGS = (
-    "pg_class",
-    "pg_attribute",
-    "pg_attrdef",
-    "pg_constraint",
-    "pg_index",
-    "pg_depend",
-    "pg_namespace",
-    "pg_type",
-    "pg_sequence",
-    "pg_trigger",
-)
-
-
-# A catalog's statistics are refreshed once this share of its rows changed since its last ANALYZE
-# (autovacuum's own default, but checked before each clone instead of once a minute).
-CATALOG_STALE_FRACTION = 0.1
-
-
-def _refresh_catalog_statistics() -> list[str]:
-    """Keep clone time flat as tenants accumulate. Returns the catalogs analysed.
-
-    Each tenant adds ~1,000 rows to pg_class (~4,600 to pg_attribute, ~3,800 to pg_depend) that
-    the clone function queries for every table it copies. On a long-lived connection its cached
-    plans and stale catalog statistics made the 30th clone take twice as long as the first
-    (bench/provision.py). A fresh connection re-plans; ANALYZE refreshes the statistics — but
-    only of the catalogs that changed by more than CATALOG_STALE_FRACTION since their last
-    ANALYZE. Analysing all ten before every clone took a median 2.9 s of a 14 s clone at 50
-    tenants on a loaded machine (bench/scale.py) and grows with the catalogs, while one tenant
-    more changes the catalogs of n tenants by only 1/n: now they are analysed every ~n/10 clones.
-    """
-    connection.close()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_stat_sys_tables WHERE schemaname = 'pg_catalog' AND relname = ANY(%s)"
-            " AND (last_analyze IS NULL AND last_autoanalyze IS NULL OR n_mod_since_analyze > %s * n_live_tup)",
-            [list(_CLONE_CATALOGS), CATALOG_STALE_FRACTION],
-        )
-        stale = sorted(row[0] for row in cursor.fetchall())
-        for table in stale:
-            cursor.execute(f"ANALYZE pg_catalog.{table}")
-    return stale
 
 
 def _set_up_site_content(site: CultureSite, hostname: str) -> None:
