@@ -3,6 +3,8 @@ nothing left by a failure, and the template's structure read once per migration 
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -98,9 +100,10 @@ def template_described(committed_db):
     return describe(TEMPLATE)
 
 
-def test_a_clone_is_identical_to_the_template(template_described):
+@pytest.mark.parametrize("connections", [1, 4])
+def test_a_clone_is_identical_to_the_template(template_described, connections):
     """The template is built by migrations: a clone must not differ from it in anything."""
-    clone.clone_schema(TEMPLATE, "clonecheck")
+    clone.clone_schema(TEMPLATE, "clonecheck", index_connections=connections)
 
     described = describe("clonecheck")
     for part, expected in template_described.items():
@@ -120,13 +123,15 @@ def _without(kind: str):
     def broken(cursor, template, key):
         plan = original(cursor, template, key)
         if kind == "sequence positions":
-            return clone._Plan(plan.key, plan.before_data, plan.copy_data, (), plan.after_data)
+            return dataclasses.replace(plan, sequences=())
         if kind == "rows of one table":
             copy = ";\n".join(s for s in plan.copy_data.split(";\n") if "django_migrations" not in s)
-            return clone._Plan(plan.key, plan.before_data, copy, plan.sequences, plan.after_data)
-        marker = {"foreign keys": " FOREIGN KEY ", "indexes": "CREATE INDEX ", "exclusion": " EXCLUDE USING "}[kind]
-        after = ";\n".join(s for s in plan.after_data.split(";\n") if marker not in s)
-        return clone._Plan(plan.key, plan.before_data, plan.copy_data, plan.sequences, after)
+            return dataclasses.replace(plan, copy_data=copy)
+        if kind == "foreign keys":
+            return dataclasses.replace(plan, after_data="SELECT 1")
+        marker = {"indexes": "CREATE INDEX ", "exclusion": " EXCLUDE USING "}[kind]
+        groups = [(n, ";\n".join(s for s in sql.split(";\n") if marker not in s)) for n, sql in plan.index_groups]
+        return dataclasses.replace(plan, index_groups=tuple(groups))
 
     return broken
 
@@ -202,25 +207,28 @@ def _catalog_size() -> int:
         return cursor.fetchone()[0]
 
 
-def test_a_clone_failing_midway_leaves_no_schema_and_no_rows(committed_db, monkeypatch):
+@pytest.mark.parametrize(
+    ("connections", "step"),
+    [(1, "foreign keys"), (4, "foreign keys"), (4, "an index build")],
+)
+def test_a_clone_failing_midway_leaves_no_schema_and_no_rows(committed_db, monkeypatch, connections, step):
     services.ensure_template()
     before = _state()
     catalog_before = _catalog_size()
     original = clone._read_template
 
     def failing_after_the_rows(cursor, template, key):
+        # The tables and their rows are in by then; a step after them fails (a table not there).
         plan = original(cursor, template, key)
-        # the tables and their rows are in by then; the keys fail (a table that is not there)
-        return clone._Plan(
-            plan.key,
-            plan.before_data,
-            plan.copy_data,
-            plan.sequences,
-            plan.after_data + "\nALTER TABLE nowhere ADD x int;",
-        )
+        failing = ";\nALTER TABLE nowhere ADD x int"
+        if step == "foreign keys":
+            return dataclasses.replace(plan, after_data=plan.after_data + failing)
+        (count, sql), *others = plan.index_groups
+        return dataclasses.replace(plan, index_groups=((count, sql + failing), *others))
 
     clone.forget_plans()
     monkeypatch.setattr(clone, "_read_template", failing_after_the_rows)
+    monkeypatch.setattr(clone, "INDEX_CONNECTIONS", connections)
     try:
         with pytest.raises(DatabaseError, match="nowhere"):
             services.create_culture_site(hangzhou())
@@ -237,9 +245,10 @@ def test_the_template_is_read_once_per_migration_state(committed_db):
         clone.clone_schema(TEMPLATE, "cloneone")
     with CaptureQueriesContext(connection) as second:
         clone.clone_schema(TEMPLATE, "clonetwo")
-    # The second clone replays: BEGIN, two SET LOCAL, the key (namespace, migrations), the SQL in
-    # four batches, COMMIT.
-    assert len(second) == 10 < len(first)
+    # The second clone replays. This connection: BEGIN, SET LOCAL, the key (namespace, migrations),
+    # the tables, the rows, the sequences, COMMIT; BEGIN, SET LOCAL, the foreign keys, COMMIT.
+    # (The indexes are built in connections of their own.)
+    assert len(second) == 12 < len(first)
 
     with connection.cursor() as cursor:  # a migration applied to the template: read it again
         cursor.execute(f"INSERT INTO {TEMPLATE}.django_migrations (app, name, applied) VALUES ('x', 'y', now())")
