@@ -1,6 +1,5 @@
 """Creating a tenant by cloning the template; bad input leaves nothing behind."""
 
-
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
