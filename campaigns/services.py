@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from core.websockets import group_event, tenant_group
 
@@ -28,7 +30,8 @@ RACE_RETRIES = 5
 
 
 class VoteRefused(Exception):
-    """A vote (or a staff action) that is not allowed; `message` is the Chinese text shown."""
+    """A vote (or a staff action) that is not allowed; `message` is the text shown, in the language
+    of the request (zh-Hans unless the page is read in another)."""
 
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
@@ -58,13 +61,13 @@ def _guard_on() -> bool:
 
 def _entry_id(value: object) -> int:
     if isinstance(value, bool):
-        raise VoteRefused("没有找到这个作品", field="entry")
+        raise VoteRefused(_("没有找到这个作品"), field="entry")
     try:
         number = int(value)  # form posts send text
     except (TypeError, ValueError):
-        raise VoteRefused("没有找到这个作品", field="entry") from None
+        raise VoteRefused(_("没有找到这个作品"), field="entry") from None
     if not 0 < number < 2**63:
-        raise VoteRefused("没有找到这个作品", field="entry")
+        raise VoteRefused(_("没有找到这个作品"), field="entry")
     return number
 
 
@@ -78,16 +81,19 @@ def cast_vote(campaign, entry_id: object, user, *, address: str = "", now: datet
     """Store one vote of `user` for an entry of `campaign`, or raise VoteRefused saying why not."""
     now = now or timezone.now()
     if user is None or not user.is_authenticated or not user.is_active:
-        raise VoteRefused("请先登录后再投票")
+        raise VoteRefused(_("请先登录后再投票"))
     if now < campaign.start:
-        raise VoteRefused(f"投票尚未开始，{timezone.localtime(campaign.start):%m月%d日 %H:%M} 开始")
+        raise VoteRefused(
+            _("投票尚未开始，%(start)s 开始")
+            % {"start": date_format(timezone.localtime(campaign.start), _("n月j日 H:i"))}
+        )
     if now > campaign.end:
-        raise VoteRefused("投票已截止")
+        raise VoteRefused(_("投票已截止"))
     if campaign.real_name_required and not user.real_name:
-        raise VoteRefused("本活动须实名投票，请先在个人中心填写姓名和身份证号")
+        raise VoteRefused(_("本活动须实名投票，请先在个人中心填写姓名和身份证号"))
     entry = CampaignEntry.objects.filter(campaign=campaign, pk=_entry_id(entry_id), status="approved").first()
     if entry is None:
-        raise VoteRefused("没有找到这个作品", field="entry")
+        raise VoteRefused(_("没有找到这个作品"), field="entry")
     kind = vote_kind(campaign, user)
     day = vote_day(now)
     vote = Vote(
@@ -112,7 +118,7 @@ def cast_vote(campaign, entry_id: object, user, *, address: str = "", now: datet
             # Another request of the same person took the same slot first: count again.
             continue
     else:
-        raise VoteRefused("投票人数较多，请稍后再试")
+        raise VoteRefused(_("投票人数较多，请稍后再试"))
     transaction.on_commit(lambda: broadcast_tally(campaign))
     return vote
 
@@ -121,9 +127,9 @@ def _take_slots(vote: Vote, campaign, user, kind: str, day: datetime.date, entry
     mine = Vote.objects.filter(campaign=campaign, voter=user, kind=kind, day=day)
     used = mine.aggregate(total=Count("pk"), for_entry=Count("pk", filter=Q(entry=entry)))
     if used["total"] >= campaign.daily_vote_limit:
-        raise VoteRefused(f"今天的 {campaign.daily_vote_limit} 票已经投完，明天再来吧")
+        raise VoteRefused(_("今天的 %(limit)s 票已经投完，明天再来吧") % {"limit": campaign.daily_vote_limit})
     if used["for_entry"] >= campaign.entry_daily_vote_limit:
-        raise VoteRefused("今天已经为这个作品投过票了，可以投给其他作品", field="entry")
+        raise VoteRefused(_("今天已经为这个作品投过票了，可以投给其他作品"), field="entry")
     if _guard_on():
         vote.slot, vote.entry_slot = used["total"] + 1, used["for_entry"] + 1
     else:
@@ -206,11 +212,11 @@ def void_votes(campaign, vote_ids: list[int], staff, reason: str) -> int:
     """Mark votes void (kept, with who and why); they stop counting. Returns how many changed."""
     reason = (reason or "").strip()
     if not reason:
-        raise VoteRefused("请填写作废原因", field="reason")
+        raise VoteRefused(_("请填写作废原因"), field="reason")
     if len(reason) > 200:
-        raise VoteRefused("作废原因不能超过 200 字", field="reason")
+        raise VoteRefused(_("作废原因不能超过 200 字"), field="reason")
     if not vote_ids:
-        raise VoteRefused("请选择要作废的投票", field="votes")
+        raise VoteRefused(_("请选择要作废的投票"), field="votes")
     with transaction.atomic():
         changed = Vote.objects.filter(campaign=campaign, pk__in=vote_ids, voided_at__isnull=True).update(
             voided_at=timezone.now(), voided_by=staff, void_reason=reason
@@ -253,20 +259,20 @@ def submit_entry(campaign, user, *, title: str, author: str, description: str = 
     now = now or timezone.now()
     errors = {}
     if user is None or not user.is_authenticated:
-        raise VoteRefused("请先登录后再报送作品")
+        raise VoteRefused(_("请先登录后再报送作品"))
     if not campaign.submissions_open(now):
-        raise VoteRefused("当前不在作品征集时间内")
+        raise VoteRefused(_("当前不在作品征集时间内"))
     title, author, description = (title or "").strip(), (author or "").strip(), (description or "").strip()
     if not title:
-        errors["title"] = "请填写作品名称"
+        errors["title"] = _("请填写作品名称")
     elif len(title) > 100:
-        errors["title"] = "作品名称不能超过 100 字"
+        errors["title"] = _("作品名称不能超过 100 字")
     if not author:
-        errors["author"] = "请填写作者或队伍名称"
+        errors["author"] = _("请填写作者或队伍名称")
     elif len(author) > 100:
-        errors["author"] = "作者/队伍不能超过 100 字"
+        errors["author"] = _("作者/队伍不能超过 100 字")
     if len(description) > 2000:
-        errors["description"] = "作品简介不能超过 2000 字"
+        errors["description"] = _("作品简介不能超过 2000 字")
     if errors:
         field, message = next(iter(errors.items()))
         raise VoteRefused(message, field=field)
@@ -289,7 +295,7 @@ def submit_entry(campaign, user, *, title: str, author: str, description: str = 
 
 def review_entry(entry: CampaignEntry, staff, *, approve: bool, note: str = "") -> CampaignEntry:
     if not approve and not note.strip():
-        raise VoteRefused("不通过时请填写审核意见", field="review_note")
+        raise VoteRefused(_("不通过时请填写审核意见"), field="review_note")
     entry.status = "approved" if approve else "rejected"
     entry.review_note = note.strip()[:200]
     entry.save(update_fields=["status", "review_note"])

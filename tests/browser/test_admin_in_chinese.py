@@ -15,6 +15,8 @@ ALLOWED = {
     "English", "Vahcuengh", "zhejiang", "admin", "editor", "moderator", "operator", "culture", "localhost",
     "URL", "API", "PDF", "ICP", "SEO", "ID", "OpenCC", "RSS", "HTML", "CSS", "JavaScript", "Ctrl", "Shift", "Alt",
     "Enter", "Esc", "Tab", "http", "https", "www", "com", "mp", "news", "jpg", "png", "svg",
+    # The English site name is a name: its field's help text gives "Zhejiang Culture Cloud" as the example.
+    "Zhejiang", "Culture", "Cloud",
 }  # fmt: skip
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
 

@@ -250,3 +250,13 @@ def test_a_vote_cast_under_en_is_answered_in_english(client):
     )
     assert answer.status_code == 200, answer.content
     assert answer.json()["message"] == "Vote cast! Votes left today: 1."
+    # A refusal too: the reason comes from campaigns.services, in the language of the request.
+    again = client.post(
+        f"/en/campaigns/{campaign.pk}/vote/", {"entry": entry.pk}, HTTP_HOST=ZJ, HTTP_ACCEPT="application/json"
+    )
+    assert again.status_code == 409
+    assert again.json()["message"] == "You have already voted for this entry today; you can vote for other entries"
+    in_chinese = client.post(
+        f"/campaigns/{campaign.pk}/vote/", {"entry": entry.pk}, HTTP_HOST=ZJ, HTTP_ACCEPT="application/json"
+    )
+    assert in_chinese.json()["message"] == "今天已经为这个作品投过票了，可以投给其他作品"
