@@ -90,6 +90,8 @@ def prepare() -> None:
     if "public" in services.schemas_with_pending_migrations():
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     services.ensure_platform_tenant()
+    if services.TEMPLATE_SCHEMA in services.schemas_with_pending_migrations():  # before it is read
+        call_command("migrate_schemas", schema_name=services.TEMPLATE_SCHEMA, interactive=False, verbosity=0)
     print("template schema (migrated on first use: a few minutes)...", flush=True)
     services.ensure_template()
     # A database kept from an earlier run may be behind the code (migrations landed since): bring

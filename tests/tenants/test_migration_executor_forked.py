@@ -60,14 +60,7 @@ def test_forked_workers_migrate_the_schemas_and_the_parent_reports_a_failure(
             assert probe_rows(schema) == 1
         assert "schema sichuan: feedback.0099_probe failed" in capsys.readouterr().err
     finally:
-        connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            for schema in TENANTS:
-                cursor.execute(f'ALTER TABLE "{schema}".feedback_rating DROP COLUMN IF EXISTS probe')
-                cursor.execute(f'ALTER TABLE "{schema}".feedback_rating DROP COLUMN IF EXISTS probe_two')
-                cursor.execute(
-                    f'DELETE FROM "{schema}".django_migrations WHERE app = %s AND name = %s', ["feedback", PROBE]
-                )
+        remove_probes()
 
 
 def test_a_non_atomic_migration_that_fails_keeps_what_ran_before_and_is_reported(
@@ -90,11 +83,16 @@ def test_a_non_atomic_migration_that_fails_keeps_what_ran_before_and_is_reported
         err = capsys.readouterr().err
         assert "schema dalian: feedback.0099_probe failed (migrations before it stay applied)" in err
     finally:
-        connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            for schema in TENANTS:
-                cursor.execute(f'ALTER TABLE "{schema}".feedback_rating DROP COLUMN IF EXISTS probe')
-                cursor.execute(f'ALTER TABLE "{schema}".feedback_rating DROP COLUMN IF EXISTS probe_two')
-                cursor.execute(
-                    f'DELETE FROM "{schema}".django_migrations WHERE app = %s AND name = %s', ["feedback", PROBE]
-                )
+        remove_probes()
+
+
+def remove_probes() -> None:
+    """Take the probe columns and the probe migration's records out of every tenant schema."""
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        for schema in TENANTS:
+            cursor.execute(f'ALTER TABLE "{schema}".feedback_rating DROP COLUMN IF EXISTS probe')
+            cursor.execute(f'ALTER TABLE "{schema}".feedback_rating DROP COLUMN IF EXISTS probe_two')
+            cursor.execute(
+                f'DELETE FROM "{schema}".django_migrations WHERE app = %s AND name = %s', ["feedback", PROBE]
+            )

@@ -73,11 +73,14 @@ class Command(BaseCommand):
             self.stdout.write("migrating the platform (public schema)...")
             call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         services.ensure_platform_tenant()
-        services.ensure_template()
+        # The tenant schemas (the template among them) are brought up to date before anything reads
+        # them: setting up the template's site content reads models a new release may have changed.
         pending = [s for s in services.schemas_with_pending_migrations() if s != get_public_schema_name()]
         if pending:
             self.stdout.write(f"migrating {len(pending)} tenant schema(s)...")
             call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
+        services.ensure_template()
+        if pending:
             services.sync_default_roles()
 
     def serve(self, bind: str, port: str, web_processes: int = 1) -> None:
