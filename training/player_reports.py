@@ -157,10 +157,7 @@ def _middleware():
 
     from core.middleware import CultureTenantMiddleware
 
-    def never_called(request):  # pragma: no cover - both are used for their checks only
-        raise AssertionError
-
-    return CultureTenantMiddleware(never_called), CsrfViewMiddleware(never_called)
+    return CultureTenantMiddleware(_never_called), CsrfViewMiddleware(_never_called)
 
 
 def _answer_directly(scope, body: bytes, progress_id: int) -> tuple[int, dict] | None:
@@ -186,7 +183,7 @@ def _answer_directly(scope, body: bytes, progress_id: int) -> tuple[int, dict] |
         if not tenant.is_active or tenant.schema_name == get_public_schema_name():
             return None
         csrf.process_request(request)
-        if csrf.process_view(request, _view_marker, (), {}) is not None:
+        if csrf.process_view(request, _never_called, (), {}) is not None:
             return None  # Django answers the refusal (403) as it always does
         request.session = import_string(f"{settings.SESSION_ENGINE}.SessionStore")(session_key)
         # The tenant's search_path ends in public, where the accounts are: one SET for both queries.
@@ -208,5 +205,5 @@ def _answer_directly(scope, body: bytes, progress_id: int) -> tuple[int, dict] |
         close_old_connections()  # as at the end of a Django request: the connection goes back
 
 
-def _view_marker(request):  # pragma: no cover - the CSRF check needs a view; it is never called
+def _never_called(request):  # pragma: no cover - the middleware and the CSRF check need a callable
     raise AssertionError
