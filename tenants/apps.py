@@ -7,12 +7,16 @@ class TenantsConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_delete
+        from django_tenants.signals import schema_migrated
 
         from .models import CultureSite
+        from .shared_references import after_schema_migrated
 
         # A removed site (a test's tenant, a site the operator deleted) leaves no trace in the
         # site switcher every tenant caches, nor in their cached pages that show it.
         post_delete.connect(_site_removed, sender=CultureSite, dispatch_uid="tenants-site-removed")
+        # Tenant schemas keep no foreign keys into the public schema (decision 0026).
+        schema_migrated.connect(after_schema_migrated, dispatch_uid="tenants-no-keys-into-public")
 
 
 def _site_removed(sender, instance, **kwargs):

@@ -34,9 +34,10 @@ def describe(schema: str) -> dict[str, list]:
             return sorted(cursor.fetchall(), key=repr)
 
         found = {
+            # Not relhastriggers: PostgreSQL clears it only at VACUUM, so a template table whose
+            # triggers were dropped (decision 0026) keeps it set; the triggers are compared below.
             "relations": rows(
-                "SELECT relname, relkind, relpersistence, reloptions, relhasindex, relhastriggers"
-                " FROM pg_class WHERE relnamespace = %s"
+                "SELECT relname, relkind, relpersistence, reloptions, relhasindex FROM pg_class WHERE relnamespace = %s"
             ),
             # Columns by position among the live ones (dropped columns leave gaps in attnum).
             "columns": rows(
