@@ -211,10 +211,16 @@ if REDIS_URL:
     }
 else:
     CACHES = {
+        # Sized for the platform, not Django's 300 entries: a tenant's home page keeps 16 (a new
+        # site) to 56 (the demo province, with image renditions) here: its site, branding,
+        # navigation, header and footer fragments; ~2.5 KB each. 300 held a few tenants, and at
+        # 600 every page rebuilt them (bench/README.md, "Scale"). 100,000 hold 1,000 rich home
+        # pages and more (~250 MB at most).
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "culture-default",
             "KEY_FUNCTION": "django_tenants.cache.make_key",
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CULTURE_LOCAL_CACHE_ENTRIES", "100000"))},
         },
         # On disk, not in process memory: the web server and the task worker are separate
         # processes, and a page the worker publishes (scheduled publishing, pulled copies) must
