@@ -11,7 +11,8 @@ taking it from the database connection: that lets `PageCacheASGI` answer a hit b
 (no middleware, no thread hop), and `PageCacheMiddleware` (first in MIDDLEWARE) answer it
 before the tenant is even looked up. An entry is only served while
 * the tenant's content version is the one it was rendered under (`content_changed` moves it:
-  any publish, unpublish, move, deletion, settings or image change), and
+  any publish, unpublish, move, deletion, settings or image change; `platform_changed` moves
+  every tenant's at once, with one write: a site added, closed or reopened), and
 * the host's generation is the one it was stored under (`forget_host_pages` moves it when a
   site is closed or reopened, or its domains change).
 """
@@ -46,6 +47,11 @@ def _version_key(schema: str) -> str:
     return f"version:{schema}"
 
 
+# What every tenant shows about the others (the site switcher): one counter for all of them, so
+# a site added among 1,000 is one write, not 1,000 (each tenant's version is read with it).
+PLATFORM_VERSION_KEY = "version:platform"
+
+
 def _host_key(hostname: str) -> str:
     return f"host:{hostname.lower()}"
 
@@ -56,26 +62,39 @@ def _entry_key(host: str, full_path: str) -> str:
 
 
 def content_version(schema: str | None = None) -> int:
-    """Changes whenever the tenant's content changes: a key part for derived caches too.
+    """Changes whenever the tenant's content (or the platform's list of sites) changes: a key
+    part for derived caches too.
 
-    A missing version (never set, evicted, cache restarted) starts from the clock, never from a
-    number used before: fragments cached under an old version must not come back.
+    The sum of the tenant's counter and the platform's: both only ever grow, so the sum moves
+    whenever either does and never returns to an earlier value. A missing counter (never set,
+    evicted, cache restarted) starts from the clock, never from a number used before: fragments
+    cached under an old version must not come back.
     """
-    pages, key = _pages(), _version_key(schema or connection.schema_name)
-    version = pages.get(key)
-    if version is None:
-        pages.add(key, time.time_ns() // 1000, None)
-        version = pages.get(key)
-    return version
+    return _current_version(_version_key(schema or connection.schema_name))
+
+
+def _current_version(key: str, found: dict | None = None) -> int:
+    pages = _pages()
+    if found is None or key not in found or PLATFORM_VERSION_KEY not in found:
+        found = pages.get_many([key, PLATFORM_VERSION_KEY])
+    for part in (key, PLATFORM_VERSION_KEY):
+        if found.get(part) is None:
+            pages.add(part, time.time_ns() // 1000, None)
+            found[part] = pages.get(part)
+    return found[key] + found[PLATFORM_VERSION_KEY]
+
+
+def _bump(key: str) -> None:
+    pages = _pages()
+    try:
+        pages.incr(key)
+    except ValueError:  # no counter yet
+        _current_version(key)
+        pages.incr(key)
 
 
 def _bump_version(schema: str) -> None:
-    pages, key = _pages(), _version_key(schema)
-    try:
-        pages.incr(key)
-    except ValueError:  # no version yet
-        content_version(schema)
-        pages.incr(key)
+    _bump(_version_key(schema))
 
 
 def content_changed(**kwargs) -> None:
@@ -90,6 +109,14 @@ def content_changed(**kwargs) -> None:
         return
     _bump_version(schema)
     transaction.on_commit(partial(_bump_version, schema))
+
+
+def platform_changed() -> None:
+    """Every tenant's content version moves: something all of them show changed (a site
+    added, closed or reopened, which the site switcher lists). Now and again at commit, as
+    `content_changed`."""
+    _bump(PLATFORM_VERSION_KEY)
+    transaction.on_commit(partial(_bump, PLATFORM_VERSION_KEY))
 
 
 def forget_host_pages(hostnames) -> None:
@@ -142,12 +169,15 @@ def lookup_entry(host: str, full_path: str) -> tuple[str, bytes, list[tuple[str,
     """Like `lookup`, with the schema the entry belongs to first: (schema, content, headers)."""
     pages = _pages()
     entry_key, host_key = _entry_key(host, full_path), _host_key(_hostname(host))
-    found = pages.get_many([entry_key, host_key])
+    found = pages.get_many([entry_key, host_key, PLATFORM_VERSION_KEY])
     entry = found.get(entry_key)
     if entry is None:
         return None
     schema, version, host_generation, content, headers = entry
-    if host_generation != (found.get(host_key) or 0) or version != _pages().get(_version_key(schema)):
+    if host_generation != (found.get(host_key) or 0) or found.get(PLATFORM_VERSION_KEY) is None:
+        return None
+    tenant_version = pages.get(_version_key(schema))
+    if tenant_version is None or version != tenant_version + found[PLATFORM_VERSION_KEY]:
         return None
     return schema, content, headers
 

@@ -106,6 +106,36 @@ def test_the_version_moves_again_when_the_change_commits_in_its_own_tenant(djang
         assert content_version() == before + 2
 
 
+def test_a_site_added_drops_every_tenants_pages_with_one_write(client, monkeypatch, django_capture_on_commit_callbacks):
+    """The site switcher on every tenant lists the sites: a new one must reach all of them, at a
+    cost that does not grow with the tenants (it was two writes per tenant, ~4 s at 240)."""
+    from core.page_cache import content_version
+    from themes.services import forget_site_switcher
+
+    path = news_path()
+    assert client.get(path, HTTP_HOST=ZJ)["X-Page-Cache"] == "miss"
+    assert client.get(path, HTTP_HOST=ZJ)["X-Page-Cache"] == "hit"
+    with schema_context("sichuan"):
+        sichuan_before = content_version()
+
+    pages, writes = caches["pages"], []
+    for method in ("set", "add", "incr", "delete", "set_many", "delete_many"):
+        original = getattr(pages, method)
+        monkeypatch.setattr(
+            pages,
+            method,
+            lambda *a, _original=original, _name=method, **k: (writes.append(_name), _original(*a, **k))[1],
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        forget_site_switcher()
+    monkeypatch.undo()
+
+    assert len(writes) == 2, writes  # now and at commit, as content_changed
+    assert client.get(path, HTTP_HOST=ZJ)["X-Page-Cache"] == "miss"
+    with schema_context("sichuan"):
+        assert content_version() > sichuan_before
+
+
 # --- hits answered at the ASGI level, before Django ----------------------------------------------
 
 
@@ -237,7 +267,8 @@ def test_without_redis_the_web_server_and_the_worker_share_content_versions(tmp_
     done = subprocess.run([sys.executable, "-c", worker], env=env, cwd=repo, capture_output=True, text=True, check=True)
     before, after = map(int, done.stdout.split())
     web = FileBasedCache(str(tmp_path), {})  # another process with the same settings
-    assert after != before and web.get("version:zhejiang") == after
+    assert after != before
+    assert web.get("version:zhejiang") + web.get("version:platform") == after
 
 
 def test_make_run_starts_without_the_pages_it_cached_on_disk_last_time(client, settings, tmp_path):
@@ -259,3 +290,17 @@ def test_only_a_page_cache_on_disk_is_cleared_at_start():
     from core.page_cache import forget_pages_kept_on_disk
 
     assert not forget_pages_kept_on_disk()  # in memory here (and Redis would be flushed whole)
+
+
+def test_the_per_process_cache_holds_what_a_thousand_tenants_home_pages_keep(client):
+    """Without REDIS_URL, what pages keep per tenant (site, branding, navigation, fragments) is in
+    the process. Django's default of 300 entries held ~18 tenants' home pages, so with hundreds of
+    tenants every page was rebuilt from the database (issue 18: home p95 8.7x at 600 tenants)."""
+    default = caches["default"]
+    if not hasattr(default, "_max_entries") or not hasattr(default, "_cache"):
+        pytest.skip("REDIS_URL set: the default cache is Redis, bounded by its own memory")
+    # Signed in (a session cookie), as the scale benchmark asks: past the full-page cache.
+    assert client.get("/", HTTP_HOST=ZJ, HTTP_COOKIE="sessionid=no-page-cache").status_code == 200
+    kept_by_one_home_page = len(default._cache)
+    assert kept_by_one_home_page >= 5, "the home page keeps its site, branding and fragments here"
+    assert default._max_entries >= 1000 * kept_by_one_home_page
