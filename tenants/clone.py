@@ -83,20 +83,57 @@ def clone_schema(template: str, new_schema: str, *, index_connections: int | Non
     The schema, its tables and rows are made in one transaction; the indexes (in
     `index_connections` connections, INDEX_CONNECTIONS by default) and the foreign keys then
     follow in transactions of their own, and a failure in those drops the schema again. With one
-    connection everything is one transaction. Either way a failed clone leaves nothing behind —
-    short of the process dying between the steps: then a schema without indexes and without a
-    tenant row remains, and creating that slug fails ("already exists") until an operator drops it.
-    Runs outside any transaction. Raises django.db.utils.ProgrammingError if `new_schema`
+    connection everything is one transaction. Either way a failed clone leaves nothing behind;
+    should the process die between the steps, the schema it left is marked as an unfinished clone
+    and the next attempt at that slug removes it (`drop_interrupted`). Runs outside any transaction. Raises django.db.utils.ProgrammingError if `new_schema`
     exists, UnsupportedTemplate if the template holds an object kind this module does not copy.
     """
     if connection.in_atomic_block:
         raise RuntimeError("clone_schema must run outside a transaction.")
     parallel = max(1, INDEX_CONNECTIONS if index_connections is None else index_connections)
+    if parallel == 1:
+        _copy(template, new_schema, parallel)
+        return
+    # Held for the whole clone, released by PostgreSQL if this process dies: an unfinished
+    # clone's schema whose lock nobody holds is left over, not in progress (drop_interrupted).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [_LOCK_PREFIX + new_schema])
+    try:
+        _copy(template, new_schema, parallel)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [_LOCK_PREFIX + new_schema])
+
+
+_LOCK_PREFIX = "culture-clone:"
+# On the new schema from its first transaction until its last: marks a clone not yet finished.
+UNFINISHED = "culture: unfinished clone"
+
+
+def drop_interrupted(schema: str) -> bool:
+    """Drop `schema` if it is what a clone left when its process died midway: marked unfinished,
+    and no live clone holds its lock. True if it was dropped."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT obj_description(to_regnamespace(%s), 'pg_namespace')", [schema])
+        if cursor.fetchone()[0] != UNFINISHED:
+            return False
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [_LOCK_PREFIX + schema])
+        if not cursor.fetchone()[0]:
+            return False  # a clone of that name is running right now
+        try:
+            cursor.execute(f"DROP SCHEMA {_quoted(schema)} CASCADE")
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [_LOCK_PREFIX + schema])
+    return True
+
+
+def _copy(template: str, new_schema: str, parallel: int) -> None:
     q_new = _quoted(new_schema)
     with transaction.atomic(), connection.cursor() as cursor:
         _set_up_transaction(cursor)
         plan = _template_plan(cursor, template)
-        cursor.execute(plan.before_data.replace(_SCHEMA, q_new))
+        unfinished = f";\nCOMMENT ON SCHEMA {q_new} IS '{UNFINISHED}'" if parallel > 1 else ""
+        cursor.execute(plan.before_data.replace(_SCHEMA, q_new) + unfinished)
         cursor.execute(plan.copy_data.replace(_SCHEMA, q_new))
         if plan.sequences:
             # Each sequence continues where the template's stands (NULL: never used, left at start).
@@ -114,7 +151,7 @@ def clone_schema(template: str, new_schema: str, *, index_connections: int | Non
         _build_indexes(plan, q_new, parallel)
         with transaction.atomic(), connection.cursor() as cursor:
             _set_up_transaction(cursor)
-            cursor.execute(plan.after_data.replace(_SCHEMA, q_new))
+            cursor.execute(plan.after_data.replace(_SCHEMA, q_new) + f";\nCOMMENT ON SCHEMA {q_new} IS NULL")
     except BaseException:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA {q_new} CASCADE")

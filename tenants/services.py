@@ -346,6 +346,12 @@ def create_culture_site(spec: NewSite, *, by_migrations: bool = False) -> Cultur
     if connection.in_atomic_block:
         raise RuntimeError("create_culture_site must run outside a transaction (schema DDL is not transactional here).")
     connection.set_schema_to_public()
+    if (
+        SLUG_PATTERN.match(spec.slug or "")
+        and not CultureSite.objects.filter(schema_name=spec.slug).exists()
+        and clone.drop_interrupted(spec.slug)
+    ):
+        logger.warning("dropped schema %s: left by a clone whose process died midway", spec.slug)
     parent = validate_new_site(spec)
     if not by_migrations:
         ensure_template()

@@ -246,10 +246,10 @@ def test_the_template_is_read_once_per_migration_state(committed_db):
         clone.clone_schema(TEMPLATE, "cloneone")
     with CaptureQueriesContext(connection) as second:
         clone.clone_schema(TEMPLATE, "clonetwo")
-    # The second clone replays. This connection: BEGIN, SET LOCAL, the key (namespace, migrations),
-    # the tables, the rows, the sequences, COMMIT; BEGIN, SET LOCAL, the foreign keys, COMMIT.
-    # (The indexes are built in connections of their own.)
-    assert len(second) == 12 < len(first)
+    # The second clone replays. This connection: the clone's lock; BEGIN, SET LOCAL, the key
+    # (namespace, migrations), the tables, the rows, the sequences, COMMIT; BEGIN, SET LOCAL, the
+    # foreign keys, COMMIT; the lock released. (The indexes are built in connections of their own.)
+    assert len(second) == 14 < len(first)
 
     with connection.cursor() as cursor:  # a migration applied to the template: read it again
         cursor.execute(f"INSERT INTO {TEMPLATE}.django_migrations (app, name, applied) VALUES ('x', 'y', now())")
@@ -272,3 +272,62 @@ def test_a_template_with_objects_the_clone_does_not_copy_is_refused(committed_db
     with pytest.raises(clone.UnsupportedTemplate, match="does not copy"):
         clone.clone_schema("clonetmpl", "clonenew")
     assert not schema_exists("clonenew")
+
+
+def _die_midway_cloning(slug: str) -> int:
+    """A process cloning the template that dies between the rows and the indexes, as a
+    `kill -9` or a crashed host would leave it. Returns its exit status."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("runs a second process on the embedded test database")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "core.settings.test",
+        "CULTURE_DB_NAME": connection.settings_dict["NAME"],
+    }
+    child = (
+        "import os, django; django.setup()\n"
+        "from tenants import clone\n"
+        "clone._build_indexes = lambda *args: os._exit(9)\n"
+        f"clone.clone_schema({TEMPLATE!r}, {slug!r}, index_connections=4)\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    return subprocess.run([sys.executable, "-c", child], env=env, cwd=repo, timeout=120, check=False).returncode  # noqa: S603
+
+
+def test_a_schema_left_by_a_clone_that_died_is_removed_by_the_next_attempt(committed_db, client):
+    services.ensure_template()
+    assert _die_midway_cloning("hangzhou") == 9
+    assert schema_exists("hangzhou") and not CultureSite.objects.filter(schema_name="hangzhou").exists()
+
+    services.create_culture_site(hangzhou())  # used to fail: 站点标识“hangzhou”已被使用
+
+    assert client.get("/", HTTP_HOST="hangzhou.culture.localhost").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT obj_description('hangzhou'::regnamespace, 'pg_namespace')")
+        assert cursor.fetchone()[0] is None, "a finished clone is no longer marked unfinished"
+
+
+def test_a_clone_still_running_elsewhere_is_not_taken_for_a_dead_one(committed_db):
+    import psycopg2
+
+    services.ensure_template()
+    assert _die_midway_cloning("hangzhou") == 9
+    # Another process holds the clone's lock: its clone is running, not abandoned.
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", ["culture-clone:hangzhou"])
+        with pytest.raises(services.ProvisioningError, match="已被使用"):
+            services.create_culture_site(hangzhou())
+        assert schema_exists("hangzhou")
+    finally:
+        other.close()
+    assert clone.drop_interrupted("hangzhou") is True
+    assert not schema_exists("hangzhou")
+    # A schema that is not an unfinished clone is never dropped this way.
+    assert clone.drop_interrupted(TEMPLATE) is False and schema_exists(TEMPLATE)

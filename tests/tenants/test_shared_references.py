@@ -3,6 +3,8 @@ adds no triggers to the shared accounts table, and a key a later migration adds 
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django_tenants.signals import schema_migrated
@@ -55,13 +57,14 @@ def test_a_new_tenant_adds_no_triggers_to_the_accounts_table(committed_db, clien
     # Relations to accounts still work through the ORM: a page's owner, a revision's author.
     from cms_pages.models import HomePage
 
-    author = get_user_model().objects.create_user(username="ningbo_editor", password="x-Long-pass-1")
+    # Accounts are never deleted, and committed_db commits: a name of this run's own.
+    author = get_user_model().objects.create_user(username=f"ningbo_{uuid.uuid4().hex[:8]}", password="x-Long-pass-1")
     with schema_context("ningbo"):
         home = HomePage.objects.get()
         home.owner = author
         home.save_revision(user=author).publish()
         home.refresh_from_db()
-        assert home.owner.username == "ningbo_editor"
+        assert home.owner == author
         assert home.latest_revision.user == author
     assert client.get("/", HTTP_HOST="ningbo.culture.localhost").status_code == 200
 
