@@ -73,6 +73,22 @@ def content_version(schema: str | None = None) -> int:
     return _current_version(_version_key(schema or connection.schema_name))
 
 
+def platform_version() -> int:
+    """Changes whenever what every tenant shows about the others changes (`platform_changed`)."""
+    pages = _pages()
+    version = pages.get(PLATFORM_VERSION_KEY)
+    if version is None:
+        pages.add(PLATFORM_VERSION_KEY, time.time_ns() // 1000, None)
+        version = pages.get(PLATFORM_VERSION_KEY)
+    return version
+
+
+def shared_cache():
+    """The cache every process and tenant shares, keys unprefixed (the `pages` alias): for what is
+    the same on every tenant, kept once instead of once per tenant."""
+    return _pages()
+
+
 def _current_version(key: str, found: dict | None = None) -> int:
     pages = _pages()
     if found is None or key not in found or PLATFORM_VERSION_KEY not in found:
