@@ -1,9 +1,10 @@
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.dev")
 
+from core.asgi_handler import get_asgi_application  # noqa: E402 (sets Django up)
+
+# Django's ASGI handler, with its middleware chain and the view run in one thread hop (core.asgi_handler).
 django_application = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402 (needs Django set up first)
