@@ -112,6 +112,41 @@ def test_same_idempotency_key_returns_the_same_order(zj):
     assert Booking.objects.filter(session=session, user=booker).count() == 1
 
 
+def test_an_idempotency_key_used_for_another_session_returns_that_order(zj):
+    booker = f.person("svc_idem_other")
+    first = services.book_seats(f.session().pk, booker, 1, idempotency_key="k-456")
+    other = f.session()
+    assert services.book_seats(other.pk, booker, 1, idempotency_key="k-456").pk == first.pk
+    assert not Booking.objects.filter(session=other).exists()
+
+
+def test_a_clashing_order_number_or_pickup_code_is_drawn_again(zj, monkeypatch):
+    """The insert has no savepoint: a clash rolls the attempt back (lock included) and books again."""
+    a, b = f.person("svc_clash_a"), f.person("svc_clash_b")
+    session = f.session()
+    taken = services.book_seats(session.pk, a, 1)
+    numbers = iter([taken.order_number, "2099010112345678"])
+    monkeypatch.setattr(services, "_new_order_number", lambda model: next(numbers))
+    booking = services.book_seats(session.pk, b, 1)
+    assert booking.order_number == "2099010112345678" and booking.status == S.CONFIRMED
+    codes_ = iter([taken.pickup_code, "ABCDEFGH"])
+    monkeypatch.setattr(services, "_new_order_number", lambda model: "2099010187654321")
+    monkeypatch.setattr(services, "_new_pickup_code", lambda: next(codes_))
+    c = f.person("svc_clash_c")
+    assert services.book_seats(session.pk, c, 1).pickup_code == "ABCDEFGH"
+    assert Booking.objects.filter(session=session).count() == 3
+    assert Notification.objects.filter(recipient__in=[b, c]).count() == 2  # none left by the clashing attempts
+
+
+def test_a_banned_person_hears_of_the_ban_first(zj):
+    a = f.person("svc_ban_first")
+    BookingBan.objects.create(user=a, until=timezone.now() + timedelta(days=7), reason="爽约 3 次")
+    for session_id in (f.session().pk, 987654321):  # an open session, and one that does not exist
+        with pytest.raises(ValidationError) as exc:
+            services.book_seats(session_id, a, 1)
+        assert codes(exc) == {"banned"}
+
+
 def test_full_session_says_sold_out_or_offers_the_waiting_list(zj):
     a, b, c = f.person("svc_full_a"), f.person("svc_full_b"), f.person("svc_full_c")
     session = f.session(capacity=2)
