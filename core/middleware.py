@@ -103,7 +103,10 @@ def remember_wagtail_site(request) -> None:
     from core.page_cache import content_version
 
     hostname = split_domain_port(request.get_host())[0]
-    key = f"core:wagtail-site:{content_version()}:{hostname}:{request.get_port()}"
+    # The version CultureTenantMiddleware read a moment ago: reading it again is another trip to
+    # the `pages` cache (a file read under `make run`) on every request.
+    version = getattr(request, "content_version_at_start", None) or content_version()
+    key = f"core:wagtail-site:{version}:{hostname}:{request.get_port()}"
     site = cache.get(key)
     if site is None:
         site = Site.find_for_request(request)
