@@ -18,11 +18,38 @@ async view would still work (Django adapts it with `async_to_sync`), only with i
 
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
+
+# Idle request threads kept for reuse; past this many (a burst above the admission bound: the
+# health check and the other unqueued paths), the extra ones are shut down.
+IDLE_THREADS_KEPT = 64
 
 
 class OneHopASGIHandler(ASGIHandler):
+    def __init__(self):
+        super().__init__()
+        self._idle_executors: list[ThreadPoolExecutor] = []
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)  # Django's own refusal
+        executor = (
+            self._idle_executors.pop()
+            if self._idle_executors
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="request")
+        )
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await self.handle(scope, receive, send)
+        finally:
+            if len(self._idle_executors) < IDLE_THREADS_KEPT:
+                self._idle_executors.append(executor)
+            else:
+                executor.shutdown(wait=False)
+
     def load_middleware(self, is_async=False):
         # ASGIHandler.__init__ asks for the async chain; ours is built like WSGI's.
         super().load_middleware(is_async=False)
