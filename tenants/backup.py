@@ -374,6 +374,52 @@ def _pg_restore(dump: Path) -> None:
         raise
 
 
+def _user_reference_columns() -> list[tuple[str, str]]:
+    """(table, column) of every tenant model's reference to the shared accounts."""
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+
+    tenant_apps = set(_tenant_app_labels())
+    user_model = get_user_model()
+    found = []
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.app_label not in tenant_apps or model._meta.proxy or not model._meta.managed:
+            continue
+        for field in model._meta.local_fields:
+            if field.is_relation and field.many_to_one and field.related_model is user_model:
+                found.append((model._meta.db_table, field.column))
+    return found
+
+
+def _tenant_app_labels() -> list[str]:
+    from django.apps import apps
+
+    names = set(settings.TENANT_APPS)
+    return [config.label for config in apps.get_app_configs() if config.name in names]
+
+
+def _refuse_missing_accounts(slug: str) -> None:
+    """Tenant tables reference the global accounts without database keys (decision 0026): an
+    archive naming accounts this platform does not have cannot be restored here."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()._meta.db_table
+    with connection.cursor() as cursor:
+        for table, column in _user_reference_columns():
+            cursor.execute("SELECT to_regclass(%s)", [f'"{slug}"."{table}"'])
+            if cursor.fetchone()[0] is None:
+                continue
+            cursor.execute(
+                f'SELECT 1 FROM "{slug}"."{table}" t WHERE t."{column}" IS NOT NULL'
+                f' AND NOT EXISTS (SELECT 1 FROM public."{users}" u WHERE u.id = t."{column}") LIMIT 1'
+            )
+            if cursor.fetchone():
+                raise _refuse(
+                    "archive",
+                    "备份中的内容引用了本平台不存在的用户账号，无法恢复。请先在本平台恢复这些账号。",
+                )
+
+
 def _install(manifest: dict[str, Any], parent: CultureSite | None, staging: Path) -> CultureSite:
     slug = manifest["site"]["schema_name"]
     media_dir = Path(settings.MEDIA_ROOT) / slug
@@ -389,6 +435,7 @@ def _install(manifest: dict[str, Any], parent: CultureSite | None, staging: Path
             media_dir.rename(aside_media)
             media_moved = True
         _pg_restore(staging / DUMP_NAME)
+        _refuse_missing_accounts(slug)
         if (staging / MEDIA_NAME).is_dir():
             (staging / MEDIA_NAME).rename(media_dir)
             media_placed = True
