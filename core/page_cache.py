@@ -75,12 +75,7 @@ def content_version(schema: str | None = None) -> int:
 
 def platform_version() -> int:
     """Changes whenever what every tenant shows about the others changes (`platform_changed`)."""
-    pages = _pages()
-    version = pages.get(PLATFORM_VERSION_KEY)
-    if version is None:
-        pages.add(PLATFORM_VERSION_KEY, time.time_ns() // 1000, None)
-        version = pages.get(PLATFORM_VERSION_KEY)
-    return version
+    return _counters(PLATFORM_VERSION_KEY)[PLATFORM_VERSION_KEY]
 
 
 def shared_cache():
@@ -89,15 +84,20 @@ def shared_cache():
     return _pages()
 
 
-def _current_version(key: str, found: dict | None = None) -> int:
-    pages = _pages()
-    if found is None or key not in found or PLATFORM_VERSION_KEY not in found:
-        found = pages.get_many([key, PLATFORM_VERSION_KEY])
-    for part in (key, PLATFORM_VERSION_KEY):
-        if found.get(part) is None:
-            pages.add(part, time.time_ns() // 1000, None)
-            found[part] = pages.get(part)
+def _current_version(key: str) -> int:
+    found = _counters(key, PLATFORM_VERSION_KEY)
     return found[key] + found[PLATFORM_VERSION_KEY]
+
+
+def _counters(*keys: str) -> dict:
+    """The counters, read in one round trip; a missing one starts from the clock."""
+    pages = _pages()
+    found = pages.get_many(list(keys))
+    for key in keys:
+        if found.get(key) is None:
+            pages.add(key, time.time_ns() // 1000, None)
+            found[key] = pages.get(key)
+    return found
 
 
 def _bump(key: str) -> None:

@@ -35,6 +35,7 @@ from core.embedded_db import postgres_bin
 from . import services
 from .models import CultureSite, Domain
 from .services import ProvisioningError
+from .shared_references import drop_keys_into_public
 
 logger = logging.getLogger(__name__)
 
@@ -367,11 +368,11 @@ def _pg_restore(dump: Path) -> None:
         # Tenant tables reference the global accounts in the public schema: an archive
         # naming accounts this platform does not have cannot be restored here.
         if "accounts_user" in str(exc) and "foreign key" in str(exc):
-            raise _refuse(
-                "archive",
-                "备份中的内容引用了本平台不存在的用户账号，无法恢复。请先在本平台恢复这些账号。",
-            ) from exc
+            raise _refuse("archive", MISSING_ACCOUNTS) from exc
         raise
+
+
+MISSING_ACCOUNTS = "备份中的内容引用了本平台不存在的用户账号，无法恢复。请先在本平台恢复这些账号。"
 
 
 def _user_reference_columns() -> list[tuple[str, str]]:
@@ -414,10 +415,7 @@ def _refuse_missing_accounts(slug: str) -> None:
                 f' AND NOT EXISTS (SELECT 1 FROM public."{users}" u WHERE u.id = t."{column}") LIMIT 1'
             )
             if cursor.fetchone():
-                raise _refuse(
-                    "archive",
-                    "备份中的内容引用了本平台不存在的用户账号，无法恢复。请先在本平台恢复这些账号。",
-                )
+                raise _refuse("archive", MISSING_ACCOUNTS)
 
 
 def _install(manifest: dict[str, Any], parent: CultureSite | None, staging: Path) -> CultureSite:
@@ -435,6 +433,8 @@ def _install(manifest: dict[str, Any], parent: CultureSite | None, staging: Path
             media_dir.rename(aside_media)
             media_moved = True
         _pg_restore(staging / DUMP_NAME)
+        # An archive made before decision 0026 brings the keys into the public schema back.
+        drop_keys_into_public(slug)
         _refuse_missing_accounts(slug)
         if (staging / MEDIA_NAME).is_dir():
             (staging / MEDIA_NAME).rename(media_dir)
