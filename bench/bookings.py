@@ -55,34 +55,75 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int, *, with_exited_children: bool = False) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux); with its exited
+    children's (those it has waited for) when asked."""
+    fields = _stat(pid)
+    ticks = int(fields[11]) + int(fields[12])
+    if with_exited_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds(postmaster: int | None) -> float:
+    """CPU used so far by the PostgreSQL server: the postmaster, its live backends and the
+    backends that have exited (0 when the database is not on this machine)."""
+    if postmaster is None:
+        return 0.0
+    total = cpu_seconds(postmaster, with_exited_children=True)
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if int(_stat(int(entry.name))[1]) == postmaster:
+                    total += cpu_seconds(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue  # exited meanwhile
+    return total
+
+
+def postmaster_pid() -> int | None:
+    """The pid of the PostgreSQL server this process is connected to, when it runs on this machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        return int(_stat(backend)[1])
+    except (OSError, IndexError, ValueError):
+        return None  # a server elsewhere (DATABASE_URL)
 
 
 class Meter:
-    """CPU used by the server processes and by the clients (this process) during one pass."""
+    """CPU used by the server processes, the database and the clients (this process) during one pass."""
 
-    def __init__(self, servers: list):
+    def __init__(self, servers: list, postmaster: int | None):
         self.pids = [process.pid for process in servers]
+        self.postmaster = postmaster
 
     def _servers(self) -> float:
         return sum(cpu_seconds(pid) for pid in self.pids)
 
     def __enter__(self):
         self.server, self.clients = self._servers(), time.process_time()
+        self.database = database_cpu_seconds(self.postmaster)
         return self
 
     def __exit__(self, *exc):
         self.server = self._servers() - self.server
         self.clients = time.process_time() - self.clients
+        self.database = database_cpu_seconds(self.postmaster) - self.database
 
 
 def report(label: str, outcome, requests_made: int, meter: Meter | None = None) -> float:
     rate = requests_made / outcome.elapsed
     cpu = (
-        f"  CPU/request: server {meter.server / requests_made * 1000:5.1f} ms, clients {meter.clients / requests_made * 1000:4.1f} ms"
+        f"  CPU/request: server {meter.server / requests_made * 1000:5.1f} ms,"
+        f" database {meter.database / requests_made * 1000:4.1f} ms, clients {meter.clients / requests_made * 1000:4.1f} ms"
         if meter
         else ""
     )
@@ -116,6 +157,7 @@ def main() -> int:
     # creating 200 accounts from taking minutes of PBKDF2 before the measurement.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     people = live.make_people(args.clients, "bench")
+    postmaster = postmaster_pid()
     connection.close()
 
     port = provision.free_port()
@@ -130,7 +172,7 @@ def main() -> int:
         server = [LiveServer(port=port, log_path=Path(os.devnull))]
 
         own = [live.make_session(5, schema=schema) for _ in people]
-        with Meter(daphnes) as base_cpu:
+        with Meter(daphnes, postmaster) as base_cpu:
             base = live.fire(
                 server,
                 people,
@@ -144,7 +186,7 @@ def main() -> int:
 
         shared = live.make_session(args.seats, schema=schema)
         form = {"quantity": "1", "join_waiting_list": "1", "idempotency_key": live.idempotency_key}
-        with Meter(daphnes) as one_cpu:
+        with Meter(daphnes, postmaster) as one_cpu:
             one = live.fire(server, people, f"/bookings/sessions/{shared}/", form, threads=args.threads, host=host)
         rate = report("one session, everyone at once", one, len(people), one_cpu)
         held = live.seats_held(shared, schema)
