@@ -55,49 +55,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _stat(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def cpu_seconds(pid: int, *, with_exited_children: bool = False) -> float:
-    """CPU time (user + system) a process has used so far, from /proc (Linux); with its exited
-    children's (those it has waited for) when asked."""
-    fields = _stat(pid)
-    ticks = int(fields[11]) + int(fields[12])
-    if with_exited_children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def database_cpu_seconds(postmaster: int | None) -> float:
-    """CPU used so far by the PostgreSQL server: the postmaster, its live backends and the
-    backends that have exited (0 when the database is not on this machine)."""
-    if postmaster is None:
-        return 0.0
-    total = cpu_seconds(postmaster, with_exited_children=True)
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if int(_stat(int(entry.name))[1]) == postmaster:
-                    total += cpu_seconds(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue  # exited meanwhile
-    return total
-
-
-def postmaster_pid() -> int | None:
-    """The pid of the PostgreSQL server this process is connected to, when it runs on this machine."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
-    try:
-        return int(_stat(backend)[1])
-    except (OSError, IndexError, ValueError):
-        return None  # a server elsewhere (DATABASE_URL)
-
-
 class Meter:
     """CPU used by the server processes, the database and the clients (this process) during one pass."""
 
@@ -106,17 +63,17 @@ class Meter:
         self.postmaster = postmaster
 
     def _servers(self) -> float:
-        return sum(cpu_seconds(pid) for pid in self.pids)
+        return sum(provision.cpu_seconds(pid) for pid in self.pids)
 
     def __enter__(self):
         self.server, self.clients = self._servers(), time.process_time()
-        self.database = database_cpu_seconds(self.postmaster)
+        self.database = provision.database_cpu_seconds(self.postmaster)
         return self
 
     def __exit__(self, *exc):
         self.server = self._servers() - self.server
         self.clients = time.process_time() - self.clients
-        self.database = database_cpu_seconds(self.postmaster) - self.database
+        self.database = provision.database_cpu_seconds(self.postmaster) - self.database
 
 
 def report(label: str, outcome, requests_made: int, meter: Meter | None = None) -> float:
@@ -157,7 +114,7 @@ def main() -> int:
     # creating 200 accounts from taking minutes of PBKDF2 before the measurement.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     people = live.make_people(args.clients, "bench")
-    postmaster = postmaster_pid()
+    postmaster = provision.postmaster_pid()
     connection.close()
 
     port = provision.free_port()

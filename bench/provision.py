@@ -292,10 +292,47 @@ def start_servers(count: int, port: int, log) -> list[subprocess.Popen]:
     return servers
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int, *, with_exited_children: bool = False) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux); with its exited
+    children's (those it has waited for) when asked."""
+    fields = _stat(pid)
+    ticks = int(fields[11]) + int(fields[12])
+    if with_exited_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds(postmaster: int | None) -> float:
+    """CPU used so far by the PostgreSQL server: the postmaster, its live backends and the
+    backends that have exited (0 when the database is not on this machine)."""
+    if postmaster is None:
+        return 0.0
+    total = cpu_seconds(postmaster, with_exited_children=True)
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if int(_stat(int(entry.name))[1]) == postmaster:
+                    total += cpu_seconds(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue  # exited meanwhile
+    return total
+
+
+def postmaster_pid() -> int | None:
+    """The pid of the PostgreSQL server this process is connected to, when it runs on this machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        return int(_stat(backend)[1])
+    except (OSError, IndexError, ValueError):
+        return None  # a server elsewhere (DATABASE_URL)
 
 
 def print_tail(log, lines: int = 20) -> None:
