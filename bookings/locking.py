@@ -24,6 +24,7 @@ from django.db import OperationalError, connection
 
 LOCK_TIMEOUT = "5s"
 SAVEPOINT = "bookings_session_lock"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's error code for a lock_timeout that ran out
 
 
 class SessionBusy(Exception):
@@ -35,26 +36,41 @@ def _schema_key(namespace: str) -> int:
     return value - (1 << 32) if value >= (1 << 31) else value  # PostgreSQL's int4 is signed
 
 
-def lock_session(session_id: int, namespace: str = "session") -> None:
+def lock_session(session_id: int, namespace: str = "session", *, then: tuple[str, dict] | None = None):
     """Hold the session's advisory lock until the surrounding transaction ends.
 
     One round trip: the savepoint, the time limit, the lock and the limit's reset go to PostgreSQL
     as one batch (this runs on every booking request). When the wait runs out, the savepoint is
     rolled back, so the caller's transaction stays usable (it still renders its refusal page).
+
+    `then` — a statement and its named parameters — goes in the same batch right after the lock,
+    and its first row is returned: the booking's count of seats costs no round trip of its own.
+    It is a statement of its own, so its snapshot is taken once the lock is granted and sees
+    every booking committed before (a count in the statement that takes the lock would not).
     """
-    if not getattr(settings, "BOOKINGS_LOCKING", True):
-        return
-    if not connection.in_atomic_block:
+    locking = getattr(settings, "BOOKINGS_LOCKING", True)
+    if locking and not connection.in_atomic_block:
         raise RuntimeError("lock_session must run inside a transaction (the lock ends with it)")
-    key = _schema_key(namespace)
+    statement, params = then or ("", {})
     with connection.cursor() as cursor:
+        if not locking:
+            if not then:
+                return None
+            cursor.execute(statement, params)
+            return cursor.fetchone()
+        batch = (
+            f"SAVEPOINT {SAVEPOINT}; SET LOCAL lock_timeout = '{LOCK_TIMEOUT}';"
+            " SELECT pg_advisory_xact_lock(%(lock_namespace)s, %(lock_id)s);"
+            f" SET LOCAL lock_timeout = DEFAULT; RELEASE SAVEPOINT {SAVEPOINT}"
+        )
         try:
             cursor.execute(
-                f"SAVEPOINT {SAVEPOINT}; SET LOCAL lock_timeout = '{LOCK_TIMEOUT}';"
-                " SELECT pg_advisory_xact_lock(%s, %s);"
-                f" SET LOCAL lock_timeout = DEFAULT; RELEASE SAVEPOINT {SAVEPOINT}",
-                [key, int(session_id)],
+                f"{batch}; {statement}" if then else batch,
+                {**params, "lock_namespace": _schema_key(namespace), "lock_id": int(session_id)},
             )
         except OperationalError as exc:
+            if getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+                raise
             cursor.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}")
             raise SessionBusy(str(exc)) from exc
+        return cursor.fetchone() if then else None

@@ -17,7 +17,6 @@ State machine of a Booking (docs/bookings.md):
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -30,7 +29,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts.personal_data import validate_real_name
-from notifications.services import YEAR_MONTH_DAY, LocalTime, Text, notify
+from core.inserts import mark_saved, row_insert
+from notifications.models import Notification
+from notifications.services import YEAR_MONTH_DAY, LocalTime, Text, deliver_after_commit, draft, notify
 
 from .locking import SessionBusy, lock_session
 from .models import (
@@ -170,14 +171,6 @@ def _attendee_names(user, quantity: int, others: list[str] | None) -> list[str]:
     return [user.real_name, *cleaned]
 
 
-def _race_window() -> None:
-    # Only the concurrency test sets this: it widens the gap between counting and inserting so the
-    # unguarded race shows on every run, not only on an unlucky one.
-    delay = getattr(settings, "BOOKINGS_TEST_RACE_DELAY", 0.0)
-    if delay:
-        time.sleep(delay)
-
-
 def _create_with_unique_codes(model, **fields):
     for attempt in range(MAX_ATTEMPTS):
         try:
@@ -247,24 +240,96 @@ def book_seats(
     raise AssertionError("unreachable")
 
 
-# The seats taken, this person's seats (the per-person limit) and a twin request's order (same
-# idempotency key) that may have won the lock first, in one statement written out: it runs on every
-# booking while the session's lock is held, and the ORM's compilation of the same aggregate cost
-# more CPU than the rest of the locked section together. Three subqueries, each answered by an
-# index: the seat-holding rows through (session, status), the person's through (user, created),
-# the twin through the (user, idempotency key) constraint. One pass over all the session's rows
-# instead grew with its waiting list (18 ms per booking with 900 waiting, bench/README.md).
-_COUNT_SQL = f"""
-    SELECT (SELECT COALESCE(SUM(quantity), 0) FROM {Booking._meta.db_table}
-            WHERE session_id = %(session)s AND status = ANY(%(holding)s)),
-           (SELECT COALESCE(SUM(quantity), 0) FROM {Booking._meta.db_table}
-            WHERE user_id = %(user)s AND session_id = %(session)s AND status = ANY(%(active)s)),
-           (SELECT id FROM {Booking._meta.db_table}
-            WHERE user_id = %(user)s AND idempotency_key = %(key)s AND idempotency_key <> ''
-              AND session_id = %(session)s)
-"""
+# The booking POST's statement, sent in the round trip that takes the session's lock
+# (bookings.locking), so nothing else goes to PostgreSQL while the lock is held but the COMMIT:
+#
+# * `counted`: the seats taken, this person's seats (the per-person limit) and a twin request's
+#   order (same idempotency key) that may have won the lock first. Three subqueries, each answered
+#   by an index — the seat-holding rows through (session, status), the person's through (user,
+#   created), the twin through the (user, idempotency key) constraint; one pass over all of the
+#   session's rows grew with its waiting list (18 ms per booking with 900 waiting, bench/README.md).
+# * `decided`: the status, or NULL for a refusal. `_refusal` below says why, from the same counts,
+#   in the same order: twin, per-person limit, free seats, waiting list.
+# * the booking, and the message for the status decided (both drafted before the lock).
+#
+# Before, the lock, the count, the insert and the message were four round trips while the lock was
+# held; under load every round trip meant waiting for the GIL again among the process's other
+# request threads, so the lock was held ~12 ms per booking and capped a session at ~80 bookings/s.
+_COUNTED = f"""
+    counted AS MATERIALIZED (
+        SELECT (SELECT COALESCE(SUM(quantity), 0) FROM {Booking._meta.db_table}
+                WHERE session_id = %(session)s AND status = ANY(%(holding)s)) AS taken,
+               (SELECT COALESCE(SUM(quantity), 0) FROM {Booking._meta.db_table}
+                WHERE user_id = %(user)s AND session_id = %(session)s AND status = ANY(%(active)s)) AS mine,
+               (SELECT id FROM {Booking._meta.db_table}
+                WHERE user_id = %(user)s AND idempotency_key = %(key)s AND idempotency_key <> ''
+                  AND session_id = %(session)s) AS twin
+               {{race_window}}
+    ),
+    decided AS (
+        SELECT taken, mine, twin,
+               CASE WHEN twin IS NOT NULL OR mine + %(quantity)s > %(limit)s THEN NULL
+                    WHEN %(quantity)s <= %(capacity)s - taken THEN %(seat_status)s
+                    WHEN %(may_wait)s THEN %(waiting)s
+               END AS status
+        FROM counted
+    )"""
 _SEAT_HOLDING = [str(status) for status in Booking.SEAT_HOLDING]
 _ACTIVE = [str(status) for status in Booking.ACTIVE]
+
+
+def _booking_statement(booking: Booking, session: Session, messages: dict[str, Notification], may_wait: bool):
+    """The statement above for this booking: (SQL, parameters); its row is
+    (taken, mine, twin, booking id, status, message id)."""
+    row = row_insert(booking, "booking_", expressions={"status": "decided.status"})
+    params = {
+        **row.params,
+        "holding": _SEAT_HOLDING,
+        "active": _ACTIVE,
+        "user": booking.user_id,
+        "key": booking.idempotency_key,
+        "session": session.pk,
+        "quantity": booking.quantity,
+        "limit": session.per_person_limit,
+        "capacity": session.capacity,
+        "seat_status": str(booking.status),
+        "may_wait": may_wait,
+        "waiting": str(S.WAITING),
+    }
+    # Only the concurrency test sets a delay: it widens the gap between the statement's snapshot
+    # (the count) and its insert so that, unguarded, the race shows on every run (bookings.locking).
+    delay = getattr(settings, "BOOKINGS_TEST_RACE_DELAY", 0.0)
+    race_window = ", pg_sleep(%(race_delay)s) AS race_window" if delay else ""
+    params["race_delay"] = delay
+    ctes = [
+        _COUNTED.format(race_window=race_window),
+        f"booked AS ({row.statement('decided WHERE decided.status IS NOT NULL', returning=('status',))})",
+    ]
+    told = []
+    for position, (status, message) in enumerate(messages.items()):
+        message_row = row_insert(message, f"message{position}_")
+        params.update(message_row.params)
+        params[f"message{position}_status"] = str(status)
+        ctes.append(
+            f"told{position} AS ({message_row.statement(f'booked WHERE booked.status = %(message{position}_status)s')})"
+        )
+        told.append(f"(SELECT * FROM told{position})")
+    statement = (
+        f"WITH {', '.join(ctes)}"
+        f" SELECT taken, mine, twin, (SELECT id FROM booked), (SELECT status FROM booked), COALESCE({', '.join(told)})"
+        " FROM decided"
+    )
+    return statement, params
+
+
+def _refusal(session: Session, quantity: int, taken: int, mine: int) -> ValidationError:
+    """Why `decided` above found no status (the twin aside)."""
+    if mine + quantity > session.per_person_limit:
+        return _refuse(f"每人每场限约 {session.per_person_limit} 个，您已预约 {mine} 个。", "person_limit", "quantity")
+    left = session.capacity - taken
+    if left > 0:
+        return _refuse(f"名额不足，仅剩 {left} 个。", "not_enough", "quantity")
+    return _refuse("已约满。", "sold_out")
 
 
 def _book_seats(session_id, user, quantity, attendees, idempotency_key: str, join_waiting_list: bool) -> Booking:
@@ -277,48 +342,37 @@ def _book_seats(session_id, user, quantity, attendees, idempotency_key: str, joi
         if existing is not None:
             return existing
         raise
-    try:
-        lock_session(session.pk)
-    except SessionBusy:
-        raise _refuse("预约人数较多，请稍后重试。", "busy") from None
-    # A statement of its own after the lock: its snapshot then sees every booking committed
-    # before the lock was granted (docs/bookings.md, "Speed").
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _COUNT_SQL,
-            {
-                "holding": _SEAT_HOLDING,
-                "active": _ACTIVE,
-                "user": user.pk,
-                "key": idempotency_key,
-                "session": session.pk,
-            },
-        )
-        taken, mine, twin = cursor.fetchone()
-    if twin is not None:
-        return Booking.objects.select_related("session__activity").get(pk=twin)
-    if mine + quantity > session.per_person_limit:
-        raise _refuse(f"每人每场限约 {session.per_person_limit} 个，您已预约 {mine} 个。", "person_limit", "quantity")
-    left = session.capacity - taken
-    _race_window()
-    if quantity <= left:
-        status = S.PENDING if session.requires_approval else S.CONFIRMED
-    elif join_waiting_list and session.waiting_list:
-        status = S.WAITING
-    elif left > 0:
-        raise _refuse(f"名额不足，仅剩 {left} 个。", "not_enough", "quantity")
-    else:
-        raise _refuse("已约满。", "sold_out")
-    booking = Booking.objects.create(
+    seat_status = S.PENDING if session.requires_approval else S.CONFIRMED
+    may_wait = bool(join_waiting_list and session.waiting_list)
+    booking = Booking(
         session=session,
         user=user,
         quantity=quantity,
         attendees=names,
-        status=status,
+        status=seat_status,
         idempotency_key=idempotency_key,
         **_new_codes(Booking),
     )
-    _tell(booking, _CREATED_MESSAGES[status], title=session.activity_title)
+    # The person's message for each status the booking may get, written before the lock.
+    messages = {
+        status: _message(booking, _CREATED_MESSAGES[status], title=session.activity_title)
+        for status in ([seat_status, S.WAITING] if may_wait else [seat_status])
+    }
+    try:
+        taken, mine, twin, booking_id, status, message_id = lock_session(
+            session.pk, then=_booking_statement(booking, session, messages, may_wait)
+        )
+    except SessionBusy:
+        raise _refuse("预约人数较多，请稍后重试。", "busy") from None
+    if booking_id is None:
+        if twin is not None:
+            return Booking.objects.select_related("session__activity").get(pk=twin)
+        raise _refusal(session, quantity, taken, mine)
+    booking.status = status
+    mark_saved(booking, booking_id)
+    message = messages[status]
+    mark_saved(message, message_id)
+    deliver_after_commit(message)
     return booking
 
 
@@ -400,7 +454,14 @@ _CREATED_MESSAGES = {
 
 
 def _tell(booking: Booking, message: tuple, **extra) -> None:
-    # The texts are lazy: notify writes them in the person's language (docs/languages.md).
+    notification = _message(booking, message, **extra)
+    notification.save(force_insert=True)
+    deliver_after_commit(notification)
+
+
+def _message(booking: Booking, message: tuple, **extra) -> Notification:
+    """The person's message about their booking (notifications.draft: not saved yet)."""
+    # The texts are lazy: the message is written in the person's language (docs/languages.md).
     kind, title, body = message
     session = booking.session
     values = {
@@ -410,7 +471,7 @@ def _tell(booking: Booking, message: tuple, **extra) -> None:
         "order": booking.order_number,
         **extra,
     }
-    notify(booking.user, kind, title, body, link=f"/me/bookings/{booking.order_number}/", params=values)
+    return draft(booking.user, kind, title, body, link=f"/me/bookings/{booking.order_number}/", params=values)
 
 
 # --- The person's own changes ---------------------------------------------------------------

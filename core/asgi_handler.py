@@ -104,8 +104,14 @@ class OneHopASGIHandler(ASGIHandler):
 
 
 def get_asgi_application() -> OneHopASGIHandler:
-    """`django.core.asgi.get_asgi_application` with this handler."""
+    """`django.core.asgi.get_asgi_application` with this handler, warmed up (core.warmup)."""
     import django
 
     django.setup(set_prefix=False)
-    return OneHopASGIHandler()
+    handler = OneHopASGIHandler()
+
+    from core import warmup
+
+    warmup.warm()
+    warmup.freeze_start_up_objects()
+    return handler

@@ -93,12 +93,26 @@ def notify(
     the stored message, the email and the SMS all read in it. Without `params` the text is taken
     as it is (a message staff typed may contain braces).
     """
+    notification = draft(user, kind, title, body, link, sms=sms, params=params)
+    notification.save(force_insert=True)
+    deliver_after_commit(notification)
+    return notification
+
+
+def draft(
+    user, kind: str, title, body="", link: str = "", *, sms: bool = True, params: dict | None = None
+) -> Notification:
+    """The message `notify` leaves, written in the person's language but not saved yet.
+
+    For a caller that stores it in the same statement as its own row (core.inserts, the booking
+    POST); it then calls `deliver_after_commit` itself.
+    """
     if user is None or user.pk is None:
         raise ValueError("notify needs a saved user")
     with translation.override(reading_language(user)):
         title = _render(title, params)
         body = _render(body, params)
-    notification = Notification.objects.create(
+    return Notification(
         recipient=user,
         kind=kind[:60],
         title=title[:200],
@@ -106,11 +120,15 @@ def notify(
         link=_check_link(link),
         send_sms=sms,
     )
-    if _can_mail(user) or (sms and _can_text(user)):
+
+
+def deliver_after_commit(notification: Notification) -> None:
+    """Send a stored message by email / SMS from a background task once the transaction commits."""
+    user = notification.recipient
+    if _can_mail(user) or (notification.send_sms and _can_text(user)):
         from .tasks import deliver_notification_task
 
         transaction.on_commit(lambda: deliver_notification_task.enqueue(notification.pk))
-    return notification
 
 
 def messages_for(user) -> QuerySet[Notification]:

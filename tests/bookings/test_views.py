@@ -492,16 +492,16 @@ def test_a_rooms_feed_for_the_staff_calendar_shows_no_names_and_can_be_replaced(
 def test_query_budget_of_the_booking_post_and_my_bookings(client, booker, django_assert_max_num_queries):
     """Booking is the busiest write of the site (docs/bookings.md, "Speed"): its queries are counted.
 
-    The POST: the web session and the account, the session with the ban check folded in, the lock
-    (one round trip), one count of the seats taken / the person's seats / a twin request, the insert
-    (no savepoint: a code clash retries the whole booking) and the message. 我的预约: the account,
+    The POST: the web session and the account, BEGIN, the session with the ban check folded in, one
+    round trip for the lock with the statement that counts, decides and inserts the booking and its
+    message (no savepoint: a code clash retries the whole booking), COMMIT. 我的预约: the account,
     the bookings, the room bookings, the ban, the calendar address (one read once it exists) and the rating prompt.
     """
     with schema_context("zhejiang"):
         first, second = f.session(capacity=5), f.session(capacity=5)
     client.get("/me/bookings/", HTTP_HOST=ZJ)  # warm: the site, its branding, the calendar address
     client.post(f"/bookings/sessions/{first.pk}/", {"quantity": "1", "idempotency_key": "b1"}, HTTP_HOST=ZJ)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(7):
         response = client.post(
             f"/bookings/sessions/{second.pk}/", {"quantity": "1", "idempotency_key": "b2"}, HTTP_HOST=ZJ
         )
