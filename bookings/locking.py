@@ -17,14 +17,17 @@ different sessions never wait for each other.
 
 from __future__ import annotations
 
+import json
 import zlib
 
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import DatabaseError, OperationalError, connection
 
 LOCK_TIMEOUT = "5s"
 SAVEPOINT = "bookings_session_lock"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's error code for a lock_timeout that ran out
+# Where commit_locked keeps its statement's row until the batch's last statement reads it back.
+RESULT_SETTING = "culture.locked_result"
 
 
 class SessionBusy(Exception):
@@ -74,3 +77,41 @@ def lock_session(session_id: int, namespace: str = "session", *, then: tuple[str
             cursor.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}")
             raise SessionBusy(str(exc)) from exc
         return cursor.fetchone() if then else None
+
+
+def commit_locked(
+    session_id: int, with_clause: str, columns: str, source: str, params: dict, namespace: str = "session"
+):
+    """BEGIN, the session's lock, one statement, COMMIT — sent to PostgreSQL as one batch.
+
+    The lock is then held only while PostgreSQL runs the statement, never across a round trip to
+    this process: under load each round trip meant waiting for the GIL again among the process's
+    other request threads, and every booking of the session waited for that (docs/bookings.md,
+    "Speed"). For a caller outside any transaction (the booking view); inside one, `lock_session`.
+
+    The statement is `{with_clause} SELECT {columns} FROM {source}` and must give one row, which is
+    returned (as JSON values: numbers, text, None). psycopg2 returns only a batch's last result and
+    the last statement is the COMMIT, so the row is kept in a session setting and read back by a
+    final SELECT. A lock wait past LOCK_TIMEOUT raises SessionBusy; any error rolls everything back.
+    """
+    if connection.in_atomic_block:
+        raise RuntimeError("commit_locked runs its own transaction: call it outside one (or use lock_session)")
+    lock = (
+        f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'; SELECT pg_advisory_xact_lock(%(lock_namespace)s, %(lock_id)s);"
+        if getattr(settings, "BOOKINGS_LOCKING", True)
+        else ""
+    )
+    batch = (
+        f"BEGIN; {lock} {with_clause}"
+        f" SELECT set_config('{RESULT_SETTING}', json_build_array({columns})::text, false) FROM {source};"
+        f" COMMIT; SELECT current_setting('{RESULT_SETTING}')"
+    )
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(batch, {**params, "lock_namespace": _schema_key(namespace), "lock_id": int(session_id)})
+        except DatabaseError as exc:
+            cursor.execute("ROLLBACK")
+            if getattr(exc.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE:
+                raise SessionBusy(str(exc)) from exc
+            raise
+        return tuple(json.loads(cursor.fetchone()[0]))

@@ -33,7 +33,7 @@ from core.inserts import mark_saved, row_insert
 from notifications.models import Notification
 from notifications.services import YEAR_MONTH_DAY, LocalTime, Text, deliver_after_commit, draft, notify
 
-from .locking import SessionBusy, lock_session
+from .locking import SessionBusy, commit_locked, lock_session
 from .models import (
     Booking,
     BookingBan,
@@ -220,13 +220,19 @@ def book_seats(
     session can never be oversold however many requests arrive at once. The same idempotency key
     returns the order it made the first time, never a second one.
 
-    The insert has no savepoint of its own (two round trips while the lock is held): a drawn
-    order number or pickup code that is already taken — about once in 10^8 bookings of a day —
-    rolls the whole attempt back, lock included, and the booking is tried again from the start.
+    Called outside a transaction (the booking view), the lock, the count, the booking, its
+    message and the COMMIT are one round trip (bookings.locking.commit_locked); inside one, they
+    are one round trip after the lock's and commit with the caller's transaction. Either way the
+    insert has no savepoint of its own: a drawn order number or pickup code that is already taken
+    — about once in 10^8 bookings of a day — rolls the whole attempt back, lock included, and the
+    booking is tried again from the start.
     """
     idempotency_key = (idempotency_key or "")[:64]
     for attempt in range(MAX_ATTEMPTS):
         try:
+            if not connection.in_atomic_block:
+                # The view's case: the booking is committed by the one batch that writes it.
+                return _book_seats(session_id, user, quantity, attendees, idempotency_key, join_waiting_list)
             with transaction.atomic():
                 return _book_seats(session_id, user, quantity, attendees, idempotency_key, join_waiting_list)
         except IntegrityError as exc:
@@ -279,8 +285,8 @@ _ACTIVE = [str(status) for status in Booking.ACTIVE]
 
 
 def _booking_statement(booking: Booking, session: Session, messages: dict[str, Notification], may_wait: bool):
-    """The statement above for this booking: (SQL, parameters); its row is
-    (taken, mine, twin, booking id, status, message id)."""
+    """The statement above for this booking: its WITH clause, the columns to select from
+    `decided` — (taken, mine, twin, booking id, status, message id) — and the parameters."""
     row = row_insert(booking, "booking_", expressions={"status": "decided.status"})
     params = {
         **row.params,
@@ -314,12 +320,8 @@ def _booking_statement(booking: Booking, session: Session, messages: dict[str, N
             f"told{position} AS ({message_row.statement(f'booked WHERE booked.status = %(message{position}_status)s')})"
         )
         told.append(f"(SELECT * FROM told{position})")
-    statement = (
-        f"WITH {', '.join(ctes)}"
-        f" SELECT taken, mine, twin, (SELECT id FROM booked), (SELECT status FROM booked), COALESCE({', '.join(told)})"
-        " FROM decided"
-    )
-    return statement, params
+    columns = f"taken, mine, twin, (SELECT id FROM booked), (SELECT status FROM booked), COALESCE({', '.join(told)})"
+    return f"WITH {', '.join(ctes)}", columns, params
 
 
 def _refusal(session: Session, quantity: int, taken: int, mine: int) -> ValidationError:
@@ -358,10 +360,13 @@ def _book_seats(session_id, user, quantity, attendees, idempotency_key: str, joi
         status: _message(booking, _CREATED_MESSAGES[status], title=session.activity_title)
         for status in ([seat_status, S.WAITING] if may_wait else [seat_status])
     }
+    with_clause, columns, params = _booking_statement(booking, session, messages, may_wait)
     try:
-        taken, mine, twin, booking_id, status, message_id = lock_session(
-            session.pk, then=_booking_statement(booking, session, messages, may_wait)
-        )
+        if connection.in_atomic_block:  # a caller's transaction (a test, a script): commits with it
+            row = lock_session(session.pk, then=(f"{with_clause} SELECT {columns} FROM decided", params))
+        else:  # the booking view: BEGIN, the lock, the statement and COMMIT in one round trip
+            row = commit_locked(session.pk, with_clause, columns, "decided", params)
+        taken, mine, twin, booking_id, status, message_id = row
     except SessionBusy:
         raise _refuse("预约人数较多，请稍后重试。", "busy") from None
     if booking_id is None:
