@@ -13,6 +13,7 @@ is refused rather than half-written.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db import connection
 from django.db.models import Model
@@ -43,29 +44,51 @@ def row_insert(obj: Model, prefix: str, expressions: dict[str, str] | None = Non
     its value (a status decided in the same statement, say).
     """
     model = type(obj)
-    meta = model._meta
-    if not obj._state.adding or meta.parents or meta.proxy or obj.get_deferred_fields():
+    if not obj._state.adding or obj.get_deferred_fields():
         raise ValueError(f"row_insert writes new rows of plain models, not {obj!r}")
-    expressions = expressions or {}
+    shape = _shape(model, obj.pk is None, prefix, tuple(sorted((expressions or {}).items())))
     pre_save.send(sender=model, instance=obj, raw=False, using=connection.alias, update_fields=None)
-    quote = connection.ops.quote_name
-    fields = [field for field in meta.concrete_fields if not (field.primary_key and obj.pk is None)]
-    values, params = [], {}
-    for position, field in enumerate(fields):
-        if field.name in expressions:
-            values.append(expressions[field.name])
-            continue
-        value = field.get_db_prep_save(field.pre_save(obj, add=True), connection)
-        placeholder = field.get_placeholder(value, None, connection) if hasattr(field, "get_placeholder") else "%s"
-        name = f"{prefix}{position}"
-        values.append(placeholder.replace("%s", f"%({name})s"))
-        params[name] = value
+    params = {
+        name: field.get_db_prep_save(field.pre_save(obj, add=True), connection) for name, field in shape.valued_fields
+    }
     return RowInsert(
+        table=shape.table, columns=shape.columns, values=shape.values, params=params, primary_key=shape.primary_key
+    )
+
+
+@dataclass(frozen=True)
+class _Shape:
+    table: str
+    columns: str
+    values: str
+    primary_key: str
+    valued_fields: tuple  # (parameter name, field) of the columns that take the instance's values
+
+
+@lru_cache(maxsize=64)
+def _shape(model, new_primary_key: bool, prefix: str, expressions: tuple) -> _Shape:
+    """What a model's INSERT looks like whatever the instance (worked out once per model and use)."""
+    meta = model._meta
+    if meta.parents or meta.proxy:
+        raise ValueError(f"row_insert writes new rows of plain models, not {model.__name__}")
+    if any(hasattr(field, "get_placeholder") for field in meta.concrete_fields):
+        raise ValueError(f"row_insert does not know how to write {model.__name__}'s fields")
+    sql_for = dict(expressions)
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not (field.primary_key and new_primary_key)]
+    values, valued = [], []
+    for position, field in enumerate(fields):
+        if field.name in sql_for:
+            values.append(sql_for[field.name])
+        else:
+            values.append(f"%({prefix}{position})s")
+            valued.append((f"{prefix}{position}", field))
+    return _Shape(
         table=quote(meta.db_table),
         columns=", ".join(quote(field.column) for field in fields),
         values=", ".join(values),
-        params=params,
         primary_key=quote(meta.pk.column),
+        valued_fields=tuple(valued),
     )
 
 
