@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -130,6 +131,8 @@ def _take_slots(vote: Vote, campaign, user, kind: str, day: datetime.date, entry
         raise VoteRefused(_("今天的 %(limit)s 票已经投完，明天再来吧") % {"limit": campaign.daily_vote_limit})
     if used["for_entry"] >= campaign.entry_daily_vote_limit:
         raise VoteRefused(_("今天已经为这个作品投过票了，可以投给其他作品"), field="entry")
+    if settings.CAMPAIGN_TEST_RACE_DELAY:  # the concurrency test only (settings)
+        time.sleep(settings.CAMPAIGN_TEST_RACE_DELAY)
     if _guard_on():
         vote.slot, vote.entry_slot = used["total"] + 1, used["for_entry"] + 1
     else:

@@ -477,6 +477,8 @@ def sign_up(user, shift: Shift) -> tuple[SignUp, bool]:
         raise ValidationError({"__all__": "该服务项目未发布，不能报名。"})
     if _places_held(shift) >= shift.capacity:
         raise ValidationError({"__all__": "该时段已报满，请选择其他时段。"})
+    if settings.VOLUNTEERS_TEST_RACE_DELAY:  # the concurrency test only (settings)
+        time.sleep(settings.VOLUNTEERS_TEST_RACE_DELAY)
     clash = _overlapping(volunteer, shift).first()
     if clash is not None:
         raise ValidationError(

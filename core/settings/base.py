@@ -344,6 +344,9 @@ CHANNEL_LAYERS = {
 # Campaign votes take numbered daily slots that PostgreSQL allows once (campaigns.models.Vote).
 # Switched off only by the test that shows the race the guard prevents.
 CAMPAIGN_VOTE_GUARD = env_bool("CULTURE_CAMPAIGN_VOTE_GUARD", True)
+# Seconds between counting a person's votes and saving the new one, for that test only: the race
+# then shows on every run instead of depending on how slowly a server happens to answer.
+CAMPAIGN_TEST_RACE_DELAY = float(os.environ.get("CULTURE_CAMPAIGN_TEST_RACE_DELAY", "0"))
 # Websocket URL patterns of the feature apps (core.ws_routing).
 WEBSOCKET_URLPATTERNS = ["live.routing.websocket_urlpatterns", "campaigns.routing.websocket_urlpatterns"]
 
@@ -607,3 +610,6 @@ if SENTRY_DSN:
 # Row locks around sign-ups (volunteers.services.sign_up). Switched off only by the concurrency
 # test that shows the race they prevent (tests/volunteers/test_concurrency.py); never in production.
 VOLUNTEERS_SIGNUP_LOCKING = env_bool("CULTURE_VOLUNTEERS_SIGNUP_LOCKING", True)
+# Seconds between counting a shift's places and taking one, for that test only: it makes the race
+# show on every run instead of depending on how slowly a server happens to answer.
+VOLUNTEERS_TEST_RACE_DELAY = float(os.environ.get("CULTURE_VOLUNTEERS_TEST_RACE_DELAY", "0"))

@@ -46,7 +46,9 @@ def guarded(django_db_setup, django_db_blocker):
 @pytest.fixture
 def unguarded(django_db_setup, django_db_blocker):
     """A server with the guard off, for the one test that shows the race (stopped after it)."""
-    env = {"CULTURE_CAMPAIGN_VOTE_GUARD": "0"}
+    # The delay widens the gap between counting and saving, so the race shows on every run (it
+    # depended on how slowly the server answered before web processes warmed up before listening).
+    env = {"CULTURE_CAMPAIGN_VOTE_GUARD": "0", "CULTURE_CAMPAIGN_TEST_RACE_DELAY": "0.05"}
     with running_server(_db_name(django_db_blocker), env=env, label="votes-unguarded") as server:
         yield server
 

@@ -30,6 +30,10 @@ CSRF = "c" * 32  # an unmasked CSRF secret is accepted as the token when cookie 
 # Past the connection pool, requests queue (core.admission); on a loaded machine the whole burst
 # must queue rather than meet the 503 page, which is not what this test is about.
 PATIENT = {"REQUEST_QUEUE_SECONDS": "300", "DB_POOL_TIMEOUT": "300"}
+# Widens the gap between counting the places and taking one, in both tests, so the unguarded race
+# shows on every run: without it the race depended on how slowly a freshly started server answered
+# its first burst (once web processes warmed up before listening, the burst no longer overlapped).
+RACE_WINDOW = {"CULTURE_VOLUNTEERS_TEST_RACE_DELAY": "0.05"}
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +129,9 @@ def test_without_the_guard_parallel_sign_ups_overfill_the_shift(crowd, django_db
         db_name = connection.settings_dict["NAME"]
     shift = _new_shift(page, django_db_blocker)
     with running_server(
-        db_name, env={**PATIENT, "CULTURE_VOLUNTEERS_SIGNUP_LOCKING": "0"}, label="volunteers-race-unguarded"
+        db_name,
+        env={**PATIENT, **RACE_WINDOW, "CULTURE_VOLUNTEERS_SIGNUP_LOCKING": "0"},
+        label="volunteers-race-unguarded",
     ) as server:
         statuses = _burst(server, shift.pk, sessions)
         assert set(statuses) <= {302, 303}, server.log()[-3000:]
@@ -139,7 +145,7 @@ def test_with_the_guard_parallel_sign_ups_fill_the_shift_exactly(crowd, django_d
     with django_db_blocker.unblock():
         db_name = connection.settings_dict["NAME"]
     shift = _new_shift(page, django_db_blocker)
-    with running_server(db_name, env=PATIENT, label="volunteers-race-guarded") as server:
+    with running_server(db_name, env={**PATIENT, **RACE_WINDOW}, label="volunteers-race-guarded") as server:
         statuses = _burst(server, shift.pk, sessions)
         assert set(statuses) <= {302, 303}, server.log()[-3000:]
     assert _held(shift.pk, django_db_blocker) == CAPACITY
