@@ -101,8 +101,10 @@ def commit_locked(
         if getattr(settings, "BOOKINGS_LOCKING", True)
         else ""
     )
+    # The setting is emptied first: a row never read back is an error, never the previous booking's
+    # row (the pooled connection serves other requests and other tenants between bookings).
     batch = (
-        f"BEGIN; {lock} {with_clause}"
+        f"BEGIN; SELECT set_config('{RESULT_SETTING}', '', false); {lock} {with_clause}"
         f" SELECT set_config('{RESULT_SETTING}', json_build_array({columns})::text, false) FROM {source};"
         f" COMMIT; SELECT current_setting('{RESULT_SETTING}')"
     )
@@ -114,4 +116,7 @@ def commit_locked(
             if getattr(exc.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE:
                 raise SessionBusy(str(exc)) from exc
             raise
-        return tuple(json.loads(cursor.fetchone()[0]))
+        [result] = cursor.fetchone()
+    if not result:
+        raise RuntimeError("commit_locked: the statement gave no row")
+    return tuple(json.loads(result))

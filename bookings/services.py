@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from accounts.personal_data import validate_real_name
 from core.inserts import mark_saved, row_insert
 from notifications.models import Notification
-from notifications.services import YEAR_MONTH_DAY, LocalTime, Text, deliver_after_commit, draft, notify
+from notifications.services import YEAR_MONTH_DAY, LocalTime, Text, deliver_after_commit, draft, leave, notify
 
 from .locking import SessionBusy, commit_locked, lock_session
 from .models import (
@@ -459,9 +459,7 @@ _CREATED_MESSAGES = {
 
 
 def _tell(booking: Booking, message: tuple, **extra) -> None:
-    notification = _message(booking, message, **extra)
-    notification.save(force_insert=True)
-    deliver_after_commit(notification)
+    leave(_message(booking, message, **extra))
 
 
 def _message(booking: Booking, message: tuple, **extra) -> Notification:

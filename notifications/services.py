@@ -94,8 +94,7 @@ def notify(
     as it is (a message staff typed may contain braces).
     """
     notification = draft(user, kind, title, body, link, sms=sms, params=params)
-    notification.save(force_insert=True)
-    deliver_after_commit(notification)
+    leave(notification)
     return notification
 
 
@@ -120,6 +119,12 @@ def draft(
         link=_check_link(link),
         send_sms=sms,
     )
+
+
+def leave(notification: Notification) -> None:
+    """Store a drafted message and send it by email / SMS once the transaction commits."""
+    notification.save(force_insert=True)
+    deliver_after_commit(notification)
 
 
 def deliver_after_commit(notification: Notification) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from django.conf import settings
 from django.template import engines
@@ -19,6 +21,7 @@ def cold():
     engines["django"].engine.template_loaders[0].reset()
     yield
     clear_url_caches()
+    gc.unfreeze()  # get_asgi_application froze the test process's objects too
 
 
 def populations(monkeypatch) -> list[str]:
